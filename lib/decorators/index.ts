@@ -1,0 +1,2 @@
+export * from './timed.decorator.js';
+export * from './counted.decorator.js';

@@ -1,0 +1,48 @@
+import { BadRequestException } from '@nestjs/common';
+import type { ErrorType } from '../recorder/request-record.js';
+
+const BODY_PARSE_FAILURES = new Set([
+  'entity.parse.failed',
+  'entity.verify.failed',
+  'charset.unsupported',
+  'encoding.unsupported',
+]);
+
+/** What went wrong with an HTTP exchange, as far as the library could see it. */
+export interface HttpOutcome {
+  status: number;
+  /** The exception a handler, pipe, interceptor or the body parser raised, when one was seen. */
+  error: unknown;
+  /** The response ended without being finished. */
+  aborted: boolean;
+  /** The body stream failed after the headers were sent. */
+  streamFailed: boolean;
+}
+
+/** Maps an outcome to the closed `error_type` set; `undefined` for 1xx-3xx responses that finished. */
+export function httpErrorType(outcome: HttpOutcome): ErrorType | undefined {
+  if (outcome.streamFailed) return 'response_stream';
+  if (outcome.aborted) return 'aborted';
+  const { status, error } = outcome;
+  if (status < 400) return undefined;
+  if (isDeserializationError(error)) return 'deserialization';
+  if (status === 408 || status === 504 || isTimeoutError(error)) return 'timeout';
+  if (status >= 500) return 'internal';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 400 && error instanceof BadRequestException) return 'validation';
+  return 'client_error';
+}
+
+function isDeserializationError(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const type = (error as { type?: unknown }).type;
+  if (typeof type === 'string' && BODY_PARSE_FAILURES.has(type)) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDeserializationError(cause);
+}
+
+function isTimeoutError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
+}

@@ -1,0 +1,51 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const EXCHANGE = Symbol('nestjs-metrics:exchange');
+
+/** Whoever records the exchange once its response has ended. */
+export interface ExchangeOwner {
+  complete(res: ServerResponse, aborted: boolean): void;
+}
+
+/** The state of one HTTP request while it is in flight. */
+export class HttpExchange {
+  requestBytes = 0;
+  responseBytes = 0;
+  /** The exception seen by the interceptor or the error middleware, if any. */
+  error: unknown = undefined;
+  streamFailed = false;
+  ended = false;
+
+  constructor(
+    readonly owner: ExchangeOwner,
+    readonly startedAt: number,
+    readonly pathname: string,
+    readonly push: IncomingMessage['push'],
+    readonly write: ServerResponse['write'],
+    readonly end: ServerResponse['end'],
+  ) {}
+}
+
+type WithExchange<T> = T & { [EXCHANGE]?: HttpExchange };
+
+/** The exchange of a request; accepts the raw request or a framework request wrapping it (`.raw`). */
+export function exchangeOf(request: unknown): HttpExchange | undefined {
+  if (request === null || typeof request !== 'object') return undefined;
+  const direct = (request as WithExchange<object>)[EXCHANGE];
+  if (direct !== undefined) return direct;
+  const raw = (request as { raw?: unknown }).raw;
+  return raw !== null && typeof raw === 'object' ? (raw as WithExchange<object>)[EXCHANGE] : undefined;
+}
+
+export function attachExchange(req: IncomingMessage, res: ServerResponse, exchange: HttpExchange): void {
+  (req as WithExchange<IncomingMessage>)[EXCHANGE] = exchange;
+  (res as WithExchange<ServerResponse>)[EXCHANGE] = exchange;
+}
+
+export function exchangeOfResponse(res: ServerResponse): HttpExchange | undefined {
+  return (res as WithExchange<ServerResponse>)[EXCHANGE];
+}
+
+export function exchangeOfRequest(req: IncomingMessage): HttpExchange | undefined {
+  return (req as WithExchange<IncomingMessage>)[EXCHANGE];
+}

@@ -1,0 +1,158 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Logger } from '@nestjs/common';
+import type { RequestMetrics, RouteSeries } from '../recorder/request-metrics.js';
+import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import { recordingFailedMessage } from '../metrics.messages.js';
+import { httpErrorType } from './error-type.js';
+import {
+  attachExchange,
+  exchangeOfRequest,
+  exchangeOfResponse,
+  type ExchangeOwner,
+  HttpExchange,
+} from './http-exchange.js';
+
+/** Finds the route template a request matched, or `UNMATCHED`. */
+export interface RouteResolver {
+  resolve(req: IncomingMessage, pathname: string): string;
+}
+
+/** Sent as `status` when the client went away before any status line was sent (as nginx logs it). */
+export const CLIENT_CLOSED_STATUS = '499';
+
+/**
+ * Measures every request at the Node HTTP server, before the framework sees it: timing, bytes,
+ * concurrency and how it ended are all taken here, so requests stopped by middleware, guards,
+ * the body parser or the router are counted like any other.
+ */
+export class HttpInstrumentation implements ExchangeOwner {
+  private readonly logger = new Logger('MetricsModule');
+  private readonly seriesByRoute = new Map<string, RouteSeries>();
+  private server: Server | undefined;
+  private failureLogged = false;
+
+  constructor(
+    private readonly metrics: RequestMetrics,
+    private readonly routes: RouteResolver,
+    private readonly options: ResolvedMetricsOptions,
+  ) {}
+
+  attach(server: Server): void {
+    this.server = server;
+    this.metrics.declareTransport('http');
+    server.prependListener('request', this.onRequest);
+  }
+
+  detach(): void {
+    this.server?.removeListener('request', this.onRequest);
+    this.server = undefined;
+  }
+
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      const url = req.url ?? '/';
+      const query = url.indexOf('?');
+      const pathname = query === -1 ? url : url.slice(0, query);
+      if (pathname === this.options.path || this.options.excludePaths.has(pathname)) return;
+      const exchange = new HttpExchange(this, performance.now(), pathname, req.push, res.write, res.end);
+      attachExchange(req, res, exchange);
+      if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+        req.push = countingPush;
+      }
+      res.write = countingWrite as ServerResponse['write'];
+      res.end = countingEnd as ServerResponse['end'];
+      res.once('finish', onResponseFinish);
+      res.once('close', onResponseClose);
+      this.metrics.started('http');
+    } catch (error) {
+      this.reportFailure(error);
+    }
+  };
+
+  /** Records the request once; called on `finish`, or on `close` when the response never finished. */
+  complete(res: ServerResponse, aborted: boolean): void {
+    const exchange = exchangeOfResponse(res);
+    if (exchange === undefined || exchange.ended) return;
+    exchange.ended = true;
+    try {
+      this.metrics.ended('http');
+      const durationSeconds = (performance.now() - exchange.startedAt) / 1000;
+      const req = res.req;
+      const method = req.method ?? 'GET';
+      const route = this.routes.resolve(req, exchange.pathname);
+      if (this.options.excludePaths.has(route)) return;
+      const sentStatus = aborted && !res.headersSent ? CLIENT_CLOSED_STATUS : String(res.statusCode);
+      const noBody = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+      this.metrics.record(this.series(method, route), {
+        status: sentStatus,
+        durationSeconds,
+        requestBytes: exchange.requestBytes,
+        responseBytes: noBody ? 0 : exchange.responseBytes,
+        errorType: httpErrorType({
+          status: res.statusCode,
+          error: exchange.error,
+          aborted,
+          streamFailed: aborted && res.headersSent && (exchange.streamFailed || res.errored != null),
+        }),
+      });
+    } catch (error) {
+      this.reportFailure(error);
+    }
+  }
+
+  private series(method: string, route: string): RouteSeries {
+    const key = `${method} ${route}`;
+    let series = this.seriesByRoute.get(key);
+    if (series === undefined) {
+      series = this.metrics.route('http', method, route);
+      this.seriesByRoute.set(key, series);
+    }
+    return series;
+  }
+
+  private reportFailure(error: unknown): void {
+    if (this.failureLogged) return;
+    this.failureLogged = true;
+    this.logger.error(recordingFailedMessage, error instanceof Error ? error.stack : String(error));
+  }
+}
+
+// The wrappers below are shared by every request: they find their exchange on `this`, so
+// instrumenting a request allocates no closures.
+
+function onResponseFinish(this: ServerResponse): void {
+  exchangeOfResponse(this)?.owner.complete(this, false);
+}
+
+function onResponseClose(this: ServerResponse): void {
+  exchangeOfResponse(this)?.owner.complete(this, !this.writableFinished);
+}
+
+function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const exchange = exchangeOfRequest(this)!;
+  if (chunk !== null && chunk !== undefined) exchange.requestBytes += byteLength(chunk, encoding);
+  return exchange.push.call(this, chunk, encoding);
+}
+
+function countingWrite(this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
+  const exchange = exchangeOfResponse(this)!;
+  if (chunk !== null && chunk !== undefined && !this.writableEnded) {
+    exchange.responseBytes += byteLength(chunk, rest[0]);
+  }
+  return (exchange.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+}
+
+function countingEnd(this: ServerResponse, chunk?: unknown, ...rest: unknown[]): ServerResponse {
+  const exchange = exchangeOfResponse(this)!;
+  if (chunk !== null && chunk !== undefined && typeof chunk !== 'function' && !this.writableEnded) {
+    exchange.responseBytes += byteLength(chunk, rest[0]);
+  }
+  return (exchange.end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') {
+    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  }
+  return (chunk as { byteLength?: number }).byteLength ?? 0;
+}

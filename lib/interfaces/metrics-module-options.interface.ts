@@ -1,0 +1,33 @@
+import type { Registry } from 'prom-client';
+
+/** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
+export interface MetricsModuleOptions {
+  /** Path the exposition is served at. The app's global prefix does not apply. Default `/metrics`. */
+  path?: string;
+  /** Prepended to the name of every metric the library creates. Default none. */
+  prefix?: string;
+  /** Constant labels added to every series of the registry, e.g. `{ service: 'api' }`. */
+  defaultLabels?: Record<string, string>;
+  /** Buckets of `request_duration_seconds`, in seconds. Default: the OpenTelemetry HTTP buckets. */
+  buckets?: number[];
+  /** Export prom-client's process and Node.js metrics. Default `true`. */
+  defaultMetrics?: boolean;
+  /** A prom-client registry to use instead of the one the module creates. */
+  registry?: Registry;
+  /** Route templates (as in the `route` label, e.g. `/health`) that are not measured. */
+  excludePaths?: string[];
+  /** `false` records nothing and serves no metrics path. Default `true`. */
+  enabled?: boolean;
+}
+
+/** The options after defaults were merged and every value was checked. */
+export interface ResolvedMetricsOptions {
+  path: string;
+  prefix: string;
+  defaultLabels: Record<string, string>;
+  buckets: readonly number[];
+  defaultMetrics: boolean;
+  registry: Registry | undefined;
+  excludePaths: ReadonlySet<string>;
+  enabled: boolean;
+}

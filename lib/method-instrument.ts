@@ -1,0 +1,74 @@
+import { isObservable, Observable } from 'rxjs';
+import type { Counter, Histogram } from 'prom-client';
+
+/** Records the outcome of calls of one decorated method into its @Timed histogram and @Counted counter. */
+export class MethodInstrument {
+  constructor(
+    private readonly labels: Record<string, string>,
+    private readonly histogram: Histogram<string> | undefined,
+    private readonly counter: Counter<string> | undefined,
+    private readonly countFailuresOnly: boolean,
+  ) {}
+
+  record(startedAt: number, failed: boolean, error: unknown): void {
+    try {
+      const labels = { ...this.labels, result: failed ? 'failure' : 'success', exception: failed ? exceptionName(error) : 'none' };
+      this.histogram?.observe(labels, (performance.now() - startedAt) / 1000);
+      if (this.counter !== undefined && (failed || !this.countFailuresOnly)) this.counter.inc(labels);
+    } catch {
+      // A metric must never change what the method returns or throws.
+    }
+  }
+}
+
+/**
+ * Calls `invoke` and records its outcome: sync results and throws at once, Promises at settlement
+ * (the same Promise is returned), Observables from subscription to completion or error.
+ */
+export function measureCall(instrument: MethodInstrument, invoke: () => unknown): unknown {
+  const startedAt = performance.now();
+  let result: unknown;
+  try {
+    result = invoke();
+  } catch (error) {
+    instrument.record(startedAt, true, error);
+    throw error;
+  }
+  if (isObservable(result)) return measureObservable(instrument, result);
+  if (isThenable(result)) {
+    result.then(
+      () => instrument.record(startedAt, false, undefined),
+      (error: unknown) => instrument.record(startedAt, true, error),
+    );
+    return result;
+  }
+  instrument.record(startedAt, false, undefined);
+  return result;
+}
+
+export function measureObservable<T>(instrument: MethodInstrument, source: Observable<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const startedAt = performance.now();
+    return source.subscribe({
+      next: (value) => subscriber.next(value),
+      error: (error: unknown) => {
+        instrument.record(startedAt, true, error);
+        subscriber.error(error);
+      },
+      complete: () => {
+        instrument.record(startedAt, false, undefined);
+        subscriber.complete();
+      },
+    });
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function exceptionName(error: unknown): string {
+  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
+  if (error === null) return 'null';
+  return typeof error;
+}

@@ -1,0 +1,32 @@
+export const METRICS_REGISTRY = 'METRICS:REGISTRY';
+export const METRICS_RESOLVED_OPTIONS = 'METRICS:RESOLVED_OPTIONS';
+
+export const TIMED_METADATA = 'metrics:timed';
+export const COUNTED_METADATA = 'metrics:counted';
+
+/** The `route` label of a request that matched no route. */
+export const UNMATCHED_ROUTE = 'UNMATCHED';
+
+/** The OpenTelemetry HTTP duration buckets, in seconds. */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+]);
+
+export const DEFAULT_METRICS_PATH = '/metrics';
+
+export const DEFAULT_TIMED_NAME = 'method_duration_seconds';
+export const DEFAULT_COUNTED_NAME = 'method_calls_total';
+
+/**
+ * prom-client default metrics that are gauges named like counters; they fail
+ * `promtool check metrics`. The same values are exported without `_total`
+ * (broken down by type) by prom-client itself.
+ */
+export const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+export const METRIC_NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const LABEL_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

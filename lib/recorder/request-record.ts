@@ -1,0 +1,47 @@
+/** Where a measured request came in. `http` is recorded today; the families are shared with the other transports. */
+export type Transport = 'http' | 'rpc' | 'ws' | 'queue';
+
+/**
+ * The closed set of `error_type` label values.
+ * 2xx and 3xx responses carry none.
+ */
+export type ErrorType =
+  | 'deserialization'
+  | 'validation'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'client_error'
+  | 'timeout'
+  | 'internal'
+  | 'aborted'
+  | 'response_stream';
+
+export const ERROR_TYPES: readonly ErrorType[] = [
+  'deserialization',
+  'validation',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'client_error',
+  'timeout',
+  'internal',
+  'aborted',
+  'response_stream',
+];
+
+/** The series of one transport, method and route; resolved once, then reused by every request on it. */
+export interface RouteKey {
+  readonly transport: Transport;
+  readonly method: string;
+  readonly route: string;
+}
+
+/** What an adapter hands the recorder once a request has ended. */
+export interface RequestRecord {
+  readonly status: string;
+  readonly durationSeconds: number;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  readonly errorType: ErrorType | undefined;
+}
