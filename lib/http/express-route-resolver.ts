@@ -15,8 +15,15 @@ interface ExpressApp {
   router?: { stack?: ExpressLayer[] };
 }
 
-/** Finds the route template of an Express request. */
+/**
+ * Finds the route template of an Express request. Only routes of the app's own router count:
+ * Nest's catch-all 404 routes (`*path` under a global prefix) and routes of mounted sub-routers
+ * (whose paths are relative) are never reported.
+ */
 export class ExpressRouteResolver {
+  private readonly appRoutes = new Set<ExpressRoute>();
+  private readonly notFoundRoutes = new Set<ExpressRoute>();
+
   constructor(private readonly app: ExpressApp) {}
 
   static supports(app: unknown): boolean {
@@ -24,32 +31,60 @@ export class ExpressRouteResolver {
     return Array.isArray(router?.stack);
   }
 
+  /** Call once Nest has registered the controllers' routes, before its 404 handlers. */
+  rememberAppRoutes(): void {
+    for (const route of this.topLevelRoutes()) this.appRoutes.add(route);
+  }
+
+  /** Call once Nest has registered its 404 handlers: routes that appeared since are those. */
+  rememberNotFoundRoutes(): void {
+    for (const route of this.topLevelRoutes()) {
+      if (!this.appRoutes.has(route)) this.notFoundRoutes.add(route);
+    }
+  }
+
   /**
    * The template Express matched (`req.route`, set even when a guard or pipe rejected the request);
-   * for a request stopped before routing (body parser, middleware), the first registered route that
-   * would have matched it.
+   * for a request stopped before routing (body parser, middleware), the first app route that
+   * would have matched it; otherwise `UNMATCHED`.
    */
   resolve(req: IncomingMessage, pathname: string): string {
-    const matched = (req as IncomingMessage & { route?: ExpressRoute }).route?.path;
-    if (typeof matched === 'string') return matched;
+    const route = (req as IncomingMessage & { route?: ExpressRoute }).route;
+    if (route !== undefined && this.isAppRoute(route)) return route.path as string;
     return this.match(req.method ?? 'GET', pathname);
   }
 
+  private isAppRoute(route: ExpressRoute): boolean {
+    if (this.appRoutes.has(route)) return true;
+    if (this.notFoundRoutes.has(route) || typeof route.path !== 'string') return false;
+    // A route added to the app after bootstrap (e.g. through the raw adapter) counts too.
+    const added = this.topLevelRoutes().includes(route);
+    if (added) this.appRoutes.add(route);
+    return added;
+  }
+
   private match(method: string, pathname: string): string {
-    const stack = this.app.router?.stack ?? [];
-    for (const layer of stack) {
+    for (const layer of this.app.router?.stack ?? []) {
       const route = layer.route;
-      if (route === undefined || typeof route.path !== 'string' || typeof layer.match !== 'function') continue;
+      if (route === undefined || typeof layer.match !== 'function' || !this.isAppRoute(route)) continue;
       if (route._handlesMethod && !route._handlesMethod(method)) continue;
-      let matches = false;
+      let matches: boolean;
       try {
         matches = Boolean(layer.match(pathname));
       } catch {
-        // A malformed percent-encoding makes Express throw while decoding params; the path still matched.
+        // Express throws while decoding the params of a path that matched (malformed %-encoding).
         matches = true;
       }
-      if (matches) return route.path;
+      if (matches) return route.path as string;
     }
     return UNMATCHED_ROUTE;
+  }
+
+  private topLevelRoutes(): ExpressRoute[] {
+    const routes: ExpressRoute[] = [];
+    for (const layer of this.app.router?.stack ?? []) {
+      if (layer.route !== undefined && typeof layer.route.path === 'string') routes.push(layer.route);
+    }
+    return routes;
   }
 }

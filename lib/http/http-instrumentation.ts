@@ -53,7 +53,7 @@ export class HttpInstrumentation implements ExchangeOwner {
       const url = req.url ?? '/';
       const query = url.indexOf('?');
       const pathname = query === -1 ? url : url.slice(0, query);
-      if (pathname === this.options.path || this.options.excludePaths.has(pathname)) return;
+      if (this.isUnmeasuredPath(pathname)) return;
       const exchange = new HttpExchange(this, performance.now(), pathname, req.push, res.write, res.end);
       attachExchange(req, res, exchange);
       if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
@@ -68,6 +68,15 @@ export class HttpInstrumentation implements ExchangeOwner {
       this.reportFailure(error);
     }
   };
+
+  private isUnmeasuredPath(pathname: string): boolean {
+    const { path, excludePaths } = this.options;
+    return (
+      pathname === path ||
+      (pathname.length === path.length + 1 && pathname.endsWith('/') && pathname.startsWith(path)) ||
+      excludePaths.has(pathname)
+    );
+  }
 
   /** Records the request once; called on `finish`, or on `close` when the response never finished. */
   complete(res: ServerResponse, aborted: boolean): void {

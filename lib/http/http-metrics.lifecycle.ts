@@ -1,5 +1,12 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
@@ -11,9 +18,10 @@ import { HttpInstrumentation } from './http-instrumentation.js';
 
 /** Attaches the HTTP instrumentation and serves the metrics path once the app's routes exist. */
 @Injectable()
-export class HttpMetricsLifecycle implements OnModuleInit, OnApplicationShutdown {
+export class HttpMetricsLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('MetricsModule');
   private instrumentation: HttpInstrumentation | undefined;
+  private routes: ExpressRouteResolver | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -29,7 +37,9 @@ export class HttpMetricsLifecycle implements OnModuleInit, OnApplicationShutdown
     if (!this.options.enabled || !adapter) return;
     const app = adapter.getInstance();
     if (ExpressRouteResolver.supports(app)) {
-      this.instrumentation = new HttpInstrumentation(this.metrics, new ExpressRouteResolver(app), this.options);
+      this.routes = new ExpressRouteResolver(app);
+      this.routes.rememberAppRoutes();
+      this.instrumentation = new HttpInstrumentation(this.metrics, this.routes, this.options);
       this.instrumentation.attach(adapter.getHttpServer() as Server);
       app.use(keepBodyParserError);
     } else {
@@ -38,6 +48,11 @@ export class HttpMetricsLifecycle implements OnModuleInit, OnApplicationShutdown
       );
     }
     adapter.get(this.options.path, (_req: unknown, res: unknown) => this.serve(adapter, res));
+  }
+
+  // Nest adds its 404 handlers (some of them routes) between onModuleInit and here.
+  onApplicationBootstrap(): void {
+    this.routes?.rememberNotFoundRoutes();
   }
 
   onApplicationShutdown(): void {
