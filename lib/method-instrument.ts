@@ -3,18 +3,32 @@ import type { Counter, Histogram } from 'prom-client';
 
 /** Records the outcome of calls of one decorated method into its @Timed histogram and @Counted counter. */
 export class MethodInstrument {
+  /**
+   * `labels` (class, method) go to both metrics; `histogramLabels` and `counterLabels` are the
+   * static labels of @Timed and of @Counted, each for its own metric only.
+   */
   constructor(
     private readonly labels: Record<string, string>,
     private readonly histogram: Histogram<string> | undefined,
     private readonly counter: Counter<string> | undefined,
     private readonly countFailuresOnly: boolean,
+    private readonly histogramLabels: Record<string, string> = {},
+    private readonly counterLabels: Record<string, string> = {},
   ) {}
 
   record(startedAt: number, failed: boolean, error: unknown): void {
     try {
-      const labels = { ...this.labels, result: failed ? 'failure' : 'success', exception: failed ? exceptionName(error) : 'none' };
-      this.histogram?.observe(labels, (performance.now() - startedAt) / 1000);
-      if (this.counter !== undefined && (failed || !this.countFailuresOnly)) this.counter.inc(labels);
+      const labels = {
+        ...this.labels,
+        result: failed ? 'failure' : 'success',
+        exception: failed ? exceptionName(error) : 'none',
+      };
+      this.histogram?.observe(
+        { ...this.histogramLabels, ...labels },
+        (performance.now() - startedAt) / 1000,
+      );
+      if (this.counter !== undefined && (failed || !this.countFailuresOnly))
+        this.counter.inc({ ...this.counterLabels, ...labels });
     } catch {
       // A metric must never change what the method returns or throws.
     }
@@ -25,7 +39,10 @@ export class MethodInstrument {
  * Calls `invoke` and records its outcome: sync results and throws at once, Promises at settlement
  * (the same Promise is returned), Observables from subscription to completion or error.
  */
-export function measureCall(instrument: MethodInstrument, invoke: () => unknown): unknown {
+export function measureCall(
+  instrument: MethodInstrument,
+  invoke: () => unknown,
+): unknown {
   const startedAt = performance.now();
   let result: unknown;
   try {
@@ -46,7 +63,10 @@ export function measureCall(instrument: MethodInstrument, invoke: () => unknown)
   return result;
 }
 
-export function measureObservable<T>(instrument: MethodInstrument, source: Observable<T>): Observable<T> {
+export function measureObservable<T>(
+  instrument: MethodInstrument,
+  source: Observable<T>,
+): Observable<T> {
   return new Observable<T>((subscriber) => {
     const startedAt = performance.now();
     return source.subscribe({
@@ -64,11 +84,16 @@ export function measureObservable<T>(instrument: MethodInstrument, source: Obser
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 function exceptionName(error: unknown): string {
-  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
+  if (error instanceof Error)
+    return error.constructor?.name || error.name || 'Error';
   if (error === null) return 'null';
   return typeof error;
 }
