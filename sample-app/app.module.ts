@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { MetricsModule } from '../lib/index.js';
+import { AdminModule } from './admin/admin.module.js';
+import { DemoModule } from './demo/demo.module.js';
+import { HealthModule } from './health/health.module.js';
+import { OrdersModule } from './orders/orders.module.js';
+import { ReportsModule } from './reports/reports.module.js';
+
+@Module({
+  imports: [
+    MetricsModule.forRootAsync({
+      useFactory: () => ({
+        defaultLabels: { service: 'sample-app' },
+        excludePaths: ['/health'],
+      }),
+    }),
+    OrdersModule,
+    AdminModule,
+    ReportsModule,
+    DemoModule,
+    HealthModule,
+  ],
+})
+export class AppModule {}
