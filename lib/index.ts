@@ -1,13 +1,26 @@
 export { MetricsModule } from './metrics.module.js';
 export { MetricsService } from './metrics.service.js';
-export type { CounterOptions, GaugeOptions, HistogramOptions, SummaryOptions } from './metrics.service.js';
+export type {
+  CounterOptions,
+  GaugeOptions,
+  HistogramOptions,
+  SummaryOptions,
+} from './metrics.service.js';
 export { Timed } from './decorators/timed.decorator.js';
 export { Counted } from './decorators/counted.decorator.js';
 export { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
 export type { HttpExchange } from './http/http-exchange.js';
 export type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
-export type { TimedOptions, CountedOptions, MetricDecoratorOptions } from './interfaces/metric-decorator-options.interface.js';
+export type {
+  TimedOptions,
+  CountedOptions,
+  MetricDecoratorOptions,
+} from './interfaces/metric-decorator-options.interface.js';
 export type { ErrorType, Transport } from './recorder/request-record.js';
-export { METRICS_REGISTRY, UNMATCHED_ROUTE, DEFAULT_DURATION_BUCKETS } from './metrics.constants.js';
+export {
+  METRICS_REGISTRY,
+  UNMATCHED_ROUTE,
+  DEFAULT_DURATION_BUCKETS,
+} from './metrics.constants.js';
 export { METRICS_MODULE_OPTIONS } from './metrics.module-definition.js';
 export type { MetricsModuleExtras } from './metrics.module-definition.js';

@@ -1,7 +1,10 @@
 const PREFIX = 'nestjs-metrics:';
 
-export const invalidOptionMessage = (option: string, expected: string, got: unknown) =>
-  `${PREFIX} option "${option}" must be ${expected}; got ${describe(got)}.`;
+export const invalidOptionMessage = (
+  option: string,
+  expected: string,
+  got: unknown,
+) => `${PREFIX} option "${option}" must be ${expected}; got ${describe(got)}.`;
 
 export const invalidDecoratorMessage = (
   decorator: string,
@@ -18,12 +21,15 @@ export const invalidMetricNameMessage = (name: string) =>
 export const invalidLabelNameMessage = (metric: string, label: string) =>
   `${PREFIX} label "${label}" of metric "${metric}" is not a valid Prometheus label name (expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with __).`;
 
-export const recordingFailedMessage = 'nestjs-metrics: recording a request failed; the request was not affected';
+export const recordingFailedMessage =
+  'nestjs-metrics: recording a request failed; the request was not affected';
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an array (${JSON.stringify(value).slice(0, 80)})`;
-  if (typeof value === 'object') return `an object of class ${value.constructor?.name ?? 'Object'}`;
+  if (Array.isArray(value))
+    return `an array (${JSON.stringify(value).slice(0, 80)})`;
+  if (typeof value === 'object')
+    return `an object of class ${value.constructor?.name ?? 'Object'}`;
   return `${typeof value} ${String(value)}`;
 }

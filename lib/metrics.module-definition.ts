@@ -16,14 +16,22 @@ export const {
   MODULE_OPTIONS_TOKEN: METRICS_MODULE_OPTIONS,
   OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<MetricsModuleOptions>({ moduleName: 'Metrics' })
+} = new ConfigurableModuleBuilder<MetricsModuleOptions>({
+  moduleName: 'Metrics',
+})
   .setClassMethodName('forRoot')
-  .setExtras<MetricsModuleExtras>({ isGlobal: true, interceptor: undefined }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-    providers: [
-      ...(definition.providers ?? []),
-      { provide: APP_INTERCEPTOR, useClass: extras.interceptor ?? MetricsInterceptor },
-    ],
-  }))
+  .setExtras<MetricsModuleExtras>(
+    { isGlobal: true, interceptor: undefined },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      providers: [
+        ...(definition.providers ?? []),
+        {
+          provide: APP_INTERCEPTOR,
+          useClass: extras.interceptor ?? MetricsInterceptor,
+        },
+      ],
+    }),
+  )
   .build();

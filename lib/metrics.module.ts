@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY, METRICS_RESOLVED_OPTIONS } from './metrics.constants.js';
+import {
+  METRICS_REGISTRY,
+  METRICS_RESOLVED_OPTIONS,
+} from './metrics.constants.js';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -26,8 +29,16 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    { provide: METRICS_RESOLVED_OPTIONS, useFactory: resolveOptions, inject: [METRICS_MODULE_OPTIONS] },
-    { provide: METRICS_REGISTRY, useFactory: createRegistry, inject: [METRICS_RESOLVED_OPTIONS] },
+    {
+      provide: METRICS_RESOLVED_OPTIONS,
+      useFactory: resolveOptions,
+      inject: [METRICS_MODULE_OPTIONS],
+    },
+    {
+      provide: METRICS_REGISTRY,
+      useFactory: createRegistry,
+      inject: [METRICS_RESOLVED_OPTIONS],
+    },
     {
       provide: RequestMetrics,
       useFactory: (options: ResolvedMetricsOptions, registry: Registry) => {

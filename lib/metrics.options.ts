@@ -23,14 +23,24 @@ const KNOWN_OPTIONS = new Set<string>([
 ]);
 
 /** Merges the defaults into the user's options and checks every value; throws naming the option. */
-export function resolveOptions(options: MetricsModuleOptions = {}): ResolvedMetricsOptions {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+export function resolveOptions(
+  options: MetricsModuleOptions = {},
+): ResolvedMetricsOptions {
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    Array.isArray(options)
+  ) {
     throw new TypeError(invalidOptionMessage('options', 'an object', options));
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
       throw new TypeError(
-        invalidOptionMessage(key, `one of ${[...KNOWN_OPTIONS].join(', ')} (unknown option)`, key),
+        invalidOptionMessage(
+          key,
+          `one of ${[...KNOWN_OPTIONS].join(', ')} (unknown option)`,
+          key,
+        ),
       );
     }
   }
@@ -38,8 +48,13 @@ export function resolveOptions(options: MetricsModuleOptions = {}): ResolvedMetr
     path: resolvePath(options.path),
     prefix: resolvePrefix(options.prefix),
     defaultLabels: resolveDefaultLabels(options.defaultLabels),
-    buckets: resolveBuckets(options.buckets, 'buckets') ?? DEFAULT_DURATION_BUCKETS,
-    defaultMetrics: resolveBoolean(options.defaultMetrics, 'defaultMetrics', true),
+    buckets:
+      resolveBuckets(options.buckets, 'buckets') ?? DEFAULT_DURATION_BUCKETS,
+    defaultMetrics: resolveBoolean(
+      options.defaultMetrics,
+      'defaultMetrics',
+      true,
+    ),
     registry: resolveRegistry(options.registry),
     excludePaths: resolveExcludePaths(options.excludePaths),
     enabled: resolveBoolean(options.enabled, 'enabled', true),
@@ -50,7 +65,11 @@ function resolvePath(path: unknown): string {
   if (path === undefined) return DEFAULT_METRICS_PATH;
   if (typeof path !== 'string' || !/^\/[^\s?#]*$/.test(path) || path === '/') {
     throw new TypeError(
-      invalidOptionMessage('path', 'a path that starts with "/", is not "/" and has no spaces, "?" or "#"', path),
+      invalidOptionMessage(
+        'path',
+        'a path that starts with "/", is not "/" and has no spaces, "?" or "#"',
+        path,
+      ),
     );
   }
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
@@ -60,7 +79,11 @@ function resolvePrefix(prefix: unknown): string {
   if (prefix === undefined || prefix === '') return '';
   if (typeof prefix !== 'string' || !METRIC_NAME_PATTERN.test(prefix)) {
     throw new TypeError(
-      invalidOptionMessage('prefix', 'a string of [a-zA-Z0-9_:] that does not start with a digit', prefix),
+      invalidOptionMessage(
+        'prefix',
+        'a string of [a-zA-Z0-9_:] that does not start with a digit',
+        prefix,
+      ),
     );
   }
   return prefix;
@@ -69,17 +92,29 @@ function resolvePrefix(prefix: unknown): string {
 function resolveDefaultLabels(labels: unknown): Record<string, string> {
   if (labels === undefined) return {};
   if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
-    throw new TypeError(invalidOptionMessage('defaultLabels', 'an object of label names to strings', labels));
+    throw new TypeError(
+      invalidOptionMessage(
+        'defaultLabels',
+        'an object of label names to strings',
+        labels,
+      ),
+    );
   }
   const resolved: Record<string, string> = {};
   for (const [name, value] of Object.entries(labels)) {
     if (!LABEL_NAME_PATTERN.test(name) || name.startsWith('__')) {
       throw new TypeError(
-        invalidOptionMessage(`defaultLabels.${name}`, 'a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)', name),
+        invalidOptionMessage(
+          `defaultLabels.${name}`,
+          'a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)',
+          name,
+        ),
       );
     }
     if (typeof value !== 'string') {
-      throw new TypeError(invalidOptionMessage(`defaultLabels.${name}`, 'a string', value));
+      throw new TypeError(
+        invalidOptionMessage(`defaultLabels.${name}`, 'a string', value),
+      );
     }
     resolved[name] = value;
   }
@@ -87,7 +122,10 @@ function resolveDefaultLabels(labels: unknown): Record<string, string> {
 }
 
 /** Checks a bucket list: finite, positive, strictly increasing. Returns undefined when not given. */
-export function resolveBuckets(buckets: unknown, option: string): readonly number[] | undefined {
+export function resolveBuckets(
+  buckets: unknown,
+  option: string,
+): readonly number[] | undefined {
   if (buckets === undefined) return undefined;
   const valid =
     Array.isArray(buckets) &&
@@ -101,13 +139,21 @@ export function resolveBuckets(buckets: unknown, option: string): readonly numbe
     );
   if (!valid) {
     throw new TypeError(
-      invalidOptionMessage(option, 'a non-empty array of finite, positive, strictly increasing numbers', buckets),
+      invalidOptionMessage(
+        option,
+        'a non-empty array of finite, positive, strictly increasing numbers',
+        buckets,
+      ),
     );
   }
   return Object.freeze([...(buckets as number[])]);
 }
 
-function resolveBoolean(value: unknown, option: string, fallback: boolean): boolean {
+function resolveBoolean(
+  value: unknown,
+  option: string,
+  fallback: boolean,
+): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') {
     throw new TypeError(invalidOptionMessage(option, 'true or false', value));
@@ -124,16 +170,25 @@ function resolveRegistry(registry: unknown): Registry | undefined {
       typeof (registry as Registry).registerMetric === 'function' &&
       typeof (registry as Registry).metrics === 'function');
   if (!looksLikeRegistry) {
-    throw new TypeError(invalidOptionMessage('registry', 'a prom-client Registry', registry));
+    throw new TypeError(
+      invalidOptionMessage('registry', 'a prom-client Registry', registry),
+    );
   }
   return registry as Registry;
 }
 
 function resolveExcludePaths(paths: unknown): ReadonlySet<string> {
   if (paths === undefined) return new Set();
-  if (!Array.isArray(paths) || !paths.every((path) => typeof path === 'string' && path.startsWith('/'))) {
+  if (
+    !Array.isArray(paths) ||
+    !paths.every((path) => typeof path === 'string' && path.startsWith('/'))
+  ) {
     throw new TypeError(
-      invalidOptionMessage('excludePaths', 'an array of route templates that start with "/"', paths),
+      invalidOptionMessage(
+        'excludePaths',
+        'an array of route templates that start with "/"',
+        paths,
+      ),
     );
   }
   return new Set(paths as string[]);

@@ -8,10 +8,14 @@ export function createRegistry(options: ResolvedMetricsOptions): Registry {
   if (Object.keys(options.defaultLabels).length > 0) {
     registry.setDefaultLabels(options.defaultLabels);
   }
-  const alreadyCollected = registry.getSingleMetric(`${options.prefix}process_cpu_user_seconds_total`) !== undefined;
+  const alreadyCollected =
+    registry.getSingleMetric(
+      `${options.prefix}process_cpu_user_seconds_total`,
+    ) !== undefined;
   if (options.enabled && options.defaultMetrics && !alreadyCollected) {
     collectDefaultMetrics({ register: registry, prefix: options.prefix });
-    for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(`${options.prefix}${name}`);
+    for (const name of MISNAMED_DEFAULT_METRICS)
+      registry.removeSingleMetric(`${options.prefix}${name}`);
   }
   return registry;
 }

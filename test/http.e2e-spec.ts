@@ -8,7 +8,13 @@ import { MetricsModule } from '../lib/index.js';
 import { RequestMetrics } from '../lib/recorder/request-metrics.js';
 import { HttpFixtureModule, MIB } from './fixtures/http-fixture.module.js';
 import { createApp } from './helpers/create-app.js';
-import { eventually, find, scrape, sum, type Sample } from './helpers/metrics-text.js';
+import {
+  eventually,
+  find,
+  scrape,
+  sum,
+  type Sample,
+} from './helpers/metrics-text.js';
 
 const http = { transport: 'http' };
 
@@ -16,7 +22,12 @@ describe('HTTP requests', () => {
   let app: INestApplication;
 
   beforeEach(async () => {
-    app = await createApp({ imports: [MetricsModule.forRoot({ defaultMetrics: false }), HttpFixtureModule] });
+    app = await createApp({
+      imports: [
+        MetricsModule.forRoot({ defaultMetrics: false }),
+        HttpFixtureModule,
+      ],
+    });
   });
 
   afterEach(async () => {
@@ -24,10 +35,24 @@ describe('HTTP requests', () => {
   });
 
   const get = (path: string) => request(app.getHttpServer()).get(path);
-  const requests = (samples: Sample[], route: string, status: string, method = 'GET') =>
-    sum(samples, 'requests_total', { ...http, method, route, status });
-  const errors = (samples: Sample[], route: string, errorType: string, method = 'GET') =>
-    sum(samples, 'errors_total', { ...http, method, route, error_type: errorType });
+  const requests = (
+    samples: Sample[],
+    route: string,
+    status: string,
+    method = 'GET',
+  ) => sum(samples, 'requests_total', { ...http, method, route, status });
+  const errors = (
+    samples: Sample[],
+    route: string,
+    errorType: string,
+    method = 'GET',
+  ) =>
+    sum(samples, 'errors_total', {
+      ...http,
+      method,
+      route,
+      error_type: errorType,
+    });
 
   it('counts each request once under its route template, never the raw path or query', async () => {
     await get('/items').expect(200);
@@ -39,13 +64,16 @@ describe('HTTP requests', () => {
     expect(requests(samples, '/items', '200')).toBe(1);
     expect(requests(samples, '/items/:id', '200')).toBe(3);
     expect(sum(samples, 'requests_total')).toBe(4);
-    const routes = new Set(find(samples, 'requests_total').map((s) => s.labels.route));
+    const routes = new Set(
+      find(samples, 'requests_total').map((s) => s.labels.route),
+    );
     expect([...routes].sort()).toEqual(['/items', '/items/:id']);
     expect(JSON.stringify(samples)).not.toContain('secret');
   });
 
   it('labels requests that match no route UNMATCHED with a not_found error', async () => {
-    for (let i = 0; i < 25; i++) await get(`/random/${i}/${'x'.repeat(i)}`).expect(404);
+    for (let i = 0; i < 25; i++)
+      await get(`/random/${i}/${'x'.repeat(i)}`).expect(404);
     await request(app.getHttpServer()).delete('/items').expect(404);
 
     const samples = await scrape(app);
@@ -72,9 +100,19 @@ describe('HTTP requests', () => {
 
   it('tells validation from deserialization failures', async () => {
     const server = app.getHttpServer();
-    await request(server).post('/items').send({ name: 'pen', quantity: 2 }).expect(201);
-    await request(server).post('/items').send({ name: 'pen', quantity: 0 }).expect(400);
-    await request(server).post('/items').set('Content-Type', 'application/json').send('{"name": "pen",').expect(400);
+    await request(server)
+      .post('/items')
+      .send({ name: 'pen', quantity: 2 })
+      .expect(201);
+    await request(server)
+      .post('/items')
+      .send({ name: 'pen', quantity: 0 })
+      .expect(400);
+    await request(server)
+      .post('/items')
+      .set('Content-Type', 'application/json')
+      .send('{"name": "pen",')
+      .expect(400);
     await get('/items/abc').expect(400);
     await get('/bad').expect(400);
 
@@ -116,26 +154,55 @@ describe('HTTP requests', () => {
 
   it('counts body bytes received and sent, including chunked bodies and streams', async () => {
     const body = JSON.stringify({ note: 'héllo', list: [1, 2, 3] });
-    await request(app.getHttpServer()).post('/items/raw').set('Content-Type', 'application/json').send(body).expect(200);
+    await request(app.getHttpServer())
+      .post('/items/raw')
+      .set('Content-Type', 'application/json')
+      .send(body)
+      .expect(200);
     const list = await get('/items').expect(200);
-    const download = await get('/download').buffer(true).parse(collectBytes).expect(200);
+    const download = await get('/download')
+      .buffer(true)
+      .parse(collectBytes)
+      .expect(200);
     await request(app.getHttpServer()).head('/items').expect(200);
     await get('/empty').expect(204);
 
     await app.listen(0);
     const chunks = ['{"a":', '"chunked', ' body"}'];
-    const chunked = await send(app, { method: 'POST', path: '/items/raw', headers: { 'Content-Type': 'application/json' } }, chunks);
+    const chunked = await send(
+      app,
+      {
+        method: 'POST',
+        path: '/items/raw',
+        headers: { 'Content-Type': 'application/json' },
+      },
+      chunks,
+    );
     expect(chunked.headers['content-type']).toContain('application/json');
 
     const samples = await scrape(app);
-    const rawBytes = Buffer.byteLength(body) + Buffer.byteLength(chunks.join(''));
-    expect(sum(samples, 'request_bytes_total', { route: '/items/raw', method: 'POST' })).toBe(rawBytes);
-    expect(sum(samples, 'response_bytes_total', { route: '/items', method: 'GET' })).toBe(Buffer.byteLength(list.text));
+    const rawBytes =
+      Buffer.byteLength(body) + Buffer.byteLength(chunks.join(''));
+    expect(
+      sum(samples, 'request_bytes_total', {
+        route: '/items/raw',
+        method: 'POST',
+      }),
+    ).toBe(rawBytes);
+    expect(
+      sum(samples, 'response_bytes_total', { route: '/items', method: 'GET' }),
+    ).toBe(Buffer.byteLength(list.text));
     expect((download.body as Buffer).length).toBe(MIB);
-    expect(sum(samples, 'response_bytes_total', { route: '/download' })).toBe(MIB);
-    expect(sum(samples, 'response_bytes_total', { route: '/items', method: 'HEAD' })).toBe(0);
+    expect(sum(samples, 'response_bytes_total', { route: '/download' })).toBe(
+      MIB,
+    );
+    expect(
+      sum(samples, 'response_bytes_total', { route: '/items', method: 'HEAD' }),
+    ).toBe(0);
     expect(sum(samples, 'response_bytes_total', { route: '/empty' })).toBe(0);
-    expect(sum(samples, 'request_bytes_total', { route: '/items', method: 'GET' })).toBe(0);
+    expect(
+      sum(samples, 'request_bytes_total', { route: '/items', method: 'GET' }),
+    ).toBe(0);
   });
 
   it('times requests in seconds with a monotonic clock', async () => {
@@ -147,9 +214,21 @@ describe('HTTP requests', () => {
     const seconds = sum(samples, 'request_duration_seconds_sum', series);
     expect(seconds).toBeGreaterThanOrEqual(0.29);
     expect(seconds).toBeLessThan(10);
-    expect(sum(samples, 'request_duration_seconds_bucket', { ...series, le: '0.25' })).toBe(0);
-    expect(sum(samples, 'request_duration_seconds_bucket', { ...series, le: '10' })).toBe(1);
-    expect(sum(samples, 'request_duration_seconds_bucket', { ...series, le: '+Inf' })).toBe(1);
+    expect(
+      sum(samples, 'request_duration_seconds_bucket', {
+        ...series,
+        le: '0.25',
+      }),
+    ).toBe(0);
+    expect(
+      sum(samples, 'request_duration_seconds_bucket', { ...series, le: '10' }),
+    ).toBe(1);
+    expect(
+      sum(samples, 'request_duration_seconds_bucket', {
+        ...series,
+        le: '+Inf',
+      }),
+    ).toBe(1);
   });
 
   it('tracks requests in flight and returns concurrent_requests to 0', async () => {
@@ -205,7 +284,9 @@ describe('HTTP requests', () => {
       return s;
     });
     expect(requests(samples, '/broken-download', '200')).toBe(1);
-    expect(sum(samples, 'response_bytes_total', { route: '/broken-download' })).toBe(1024);
+    expect(
+      sum(samples, 'response_bytes_total', { route: '/broken-download' }),
+    ).toBe(1024);
     expect(sum(samples, 'concurrent_requests', http)).toBe(0);
   });
 
@@ -235,7 +316,9 @@ describe('HTTP requests', () => {
   });
 
   it('exports uptime_seconds and every family with its documented type', async () => {
-    const text = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+    const text = (
+      await request(app.getHttpServer()).get('/metrics').expect(200)
+    ).text;
     for (const [name, type] of [
       ['requests_total', 'counter'],
       ['request_bytes_total', 'counter'],
@@ -253,10 +336,14 @@ describe('HTTP requests', () => {
   });
 });
 
-function collectBytes(res: IncomingMessage, done: (err: Error | null, body: Buffer) => void) {
+function collectBytes(
+  res: request.Response,
+  done: (err: Error | null, body: Buffer) => void,
+) {
+  const stream = res as unknown as IncomingMessage;
   const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
 /** Sends a body in chunks (Transfer-Encoding: chunked) over a real socket. */

@@ -1,6 +1,14 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { Controller, Get, HttpException, Injectable, Module, VersioningType, type ExecutionContext } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpException,
+  Injectable,
+  Module,
+  VersioningType,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Registry, register as globalRegistry } from 'prom-client';
 import request from 'supertest';
@@ -39,23 +47,62 @@ describe('MetricsModule options', () => {
     ['path', { path: '/' }, /option "path" must be/],
     ['prefix', { prefix: '1bad' }, /option "prefix" must be/],
     ['prefix', { prefix: 'my-app_' }, /option "prefix" must be/],
-    ['defaultLabels', { defaultLabels: { 'bad-name': 'x' } }, /option "defaultLabels.bad-name" must be/],
-    ['defaultLabels', { defaultLabels: { service: 3 as unknown as string } }, /option "defaultLabels.service" must be a string/],
+    [
+      'defaultLabels',
+      { defaultLabels: { 'bad-name': 'x' } },
+      /option "defaultLabels.bad-name" must be/,
+    ],
+    [
+      'defaultLabels',
+      { defaultLabels: { service: 3 as unknown as string } },
+      /option "defaultLabels.service" must be a string/,
+    ],
     ['buckets', { buckets: [] }, /option "buckets" must be/],
     ['buckets', { buckets: [0.1, 0.05] }, /option "buckets" must be/],
     ['buckets', { buckets: [0.1, Infinity] }, /option "buckets" must be/],
-    ['defaultMetrics', { defaultMetrics: 'yes' as unknown as boolean }, /option "defaultMetrics" must be true or false/],
-    ['registry', { registry: {} as Registry }, /option "registry" must be a prom-client Registry/],
-    ['excludePaths', { excludePaths: ['health'] }, /option "excludePaths" must be/],
-    ['enabled', { enabled: 1 as unknown as boolean }, /option "enabled" must be true or false/],
-    ['unknown', { pth: '/m' } as MetricsModuleOptions, /option "pth" must be one of/],
-  ])('rejects a wrong %s at start-up, naming the option', async (_name, options, message) => {
-    await expect(Test.createTestingModule({ imports: [MetricsModule.forRoot(options)] }).compile()).rejects.toThrow(message);
-  });
+    [
+      'defaultMetrics',
+      { defaultMetrics: 'yes' as unknown as boolean },
+      /option "defaultMetrics" must be true or false/,
+    ],
+    [
+      'registry',
+      { registry: {} as Registry },
+      /option "registry" must be a prom-client Registry/,
+    ],
+    [
+      'excludePaths',
+      { excludePaths: ['health'] },
+      /option "excludePaths" must be/,
+    ],
+    [
+      'enabled',
+      { enabled: 1 as unknown as boolean },
+      /option "enabled" must be true or false/,
+    ],
+    [
+      'unknown',
+      { pth: '/m' } as MetricsModuleOptions,
+      /option "pth" must be one of/,
+    ],
+  ])(
+    'rejects a wrong %s at start-up, naming the option',
+    async (_name, options, message) => {
+      await expect(
+        Test.createTestingModule({
+          imports: [MetricsModule.forRoot(options)],
+        }).compile(),
+      ).rejects.toThrow(message);
+    },
+  );
 
   it('rejects wrong options from forRootAsync at start-up too', async () => {
     const compile = Test.createTestingModule({
-      imports: [MetricsModule.forRootAsync({ useFactory: async () => ({ buckets: [-1] }) })],
+      imports: [
+        MetricsModule.forRootAsync({
+          useFactory: async () => ({ buckets: [-1] }),
+        }),
+      ],
     }).compile();
     await expect(compile).rejects.toThrow(/option "buckets" must be/);
   });
@@ -73,7 +120,10 @@ describe('MetricsModule options', () => {
         MetricsModule.forRootAsync({
           imports: [ConfigModule],
           inject: [Config],
-          useFactory: async (config: Config) => ({ path: config.metricsPath, prefix: 'svc_' }),
+          useFactory: async (config: Config) => ({
+            path: config.metricsPath,
+            prefix: 'svc_',
+          }),
         }),
         HttpFixtureModule,
       ],
@@ -82,8 +132,15 @@ describe('MetricsModule options', () => {
       await request(app.getHttpServer()).get('/items').expect(200);
       await request(app.getHttpServer()).get('/metrics').expect(404);
       const samples = await scrape(app, '/internal/metrics');
-      expect(sum(samples, 'svc_requests_total', { route: '/items', status: '200' })).toBe(1);
-      expect(sum(samples, 'svc_requests_total', { route: 'UNMATCHED', status: '404' })).toBe(1);
+      expect(
+        sum(samples, 'svc_requests_total', { route: '/items', status: '200' }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'svc_requests_total', {
+          route: 'UNMATCHED',
+          status: '404',
+        }),
+      ).toBe(1);
       expect(find(samples, 'requests_total')).toHaveLength(0);
     } finally {
       await app.close();
@@ -107,14 +164,25 @@ describe('MetricsModule options', () => {
       await request(app.getHttpServer()).get('/items').expect(200);
       await request(app.getHttpServer()).get('/items/4').expect(200);
       await request(app.getHttpServer()).get('/health').expect(200);
-      const response = await request(app.getHttpServer()).get('/metrics').expect(200);
+      const response = await request(app.getHttpServer())
+        .get('/metrics')
+        .expect(200);
       const samples = parseSamples(response.text);
-      expect(sum(samples, 'shop_requests_total', { route: '/items', service: 'api' })).toBe(1);
+      expect(
+        sum(samples, 'shop_requests_total', {
+          route: '/items',
+          service: 'api',
+        }),
+      ).toBe(1);
       expect(sum(samples, 'shop_requests_total')).toBe(1);
-      const buckets = find(samples, 'shop_request_duration_seconds_bucket').map((s) => s.labels.le);
+      const buckets = find(samples, 'shop_request_duration_seconds_bucket').map(
+        (s) => s.labels.le,
+      );
       expect(buckets).toEqual(['0.1', '1', '+Inf']);
       expect(samples.every((s) => s.labels.service === 'api')).toBe(true);
-      expect(sum(samples, 'shop_process_cpu_user_seconds_total')).toBeGreaterThan(0);
+      expect(
+        sum(samples, 'shop_process_cpu_user_seconds_total'),
+      ).toBeGreaterThan(0);
       expect(response.text).not.toMatch(/^requests_total/m);
     } finally {
       await app.close();
@@ -122,15 +190,23 @@ describe('MetricsModule options', () => {
   });
 
   it('exports prom-client default metrics unless defaultMetrics is false', async () => {
-    const withDefaults = await createApp({ imports: [MetricsModule.forRoot()] });
-    const without = await createApp({ imports: [MetricsModule.forRoot({ defaultMetrics: false })] });
+    const withDefaults = await createApp({
+      imports: [MetricsModule.forRoot()],
+    });
+    const without = await createApp({
+      imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+    });
     try {
       const on = await scrape(withDefaults);
       const off = await scrape(without);
       expect(find(on, 'process_cpu_user_seconds_total')).toHaveLength(1);
       expect(find(on, 'nodejs_heap_size_used_bytes')).toHaveLength(1);
       expect(find(on, 'nodejs_active_handles_total')).toHaveLength(0);
-      expect(off.filter((s) => s.name.startsWith('process_') || s.name.startsWith('nodejs_'))).toHaveLength(0);
+      expect(
+        off.filter(
+          (s) => s.name.startsWith('process_') || s.name.startsWith('nodejs_'),
+        ),
+      ).toHaveLength(0);
     } finally {
       await withDefaults.close();
       await without.close();
@@ -138,14 +214,18 @@ describe('MetricsModule options', () => {
   });
 
   it('records nothing and serves nothing when enabled is false', async () => {
-    const app = await createApp({ imports: [MetricsModule.forRoot({ enabled: false }), HttpFixtureModule] });
+    const app = await createApp({
+      imports: [MetricsModule.forRoot({ enabled: false }), HttpFixtureModule],
+    });
     try {
       await request(app.getHttpServer()).get('/items').expect(200);
       await request(app.getHttpServer()).get('/metrics').expect(404);
       const text = await app.get(MetricsService).metrics();
       expect(text).not.toContain('requests_total');
       app.get(MetricsService).counter('still_works_total').inc();
-      expect(await app.get(MetricsService).metrics()).toContain('still_works_total 1');
+      expect(await app.get(MetricsService).metrics()).toContain(
+        'still_works_total 1',
+      );
     } finally {
       await app.close();
     }
@@ -153,11 +233,18 @@ describe('MetricsModule options', () => {
 
   it('uses a registry the user passes in', async () => {
     const registry = new Registry();
-    const app = await createApp({ imports: [MetricsModule.forRoot({ registry, defaultMetrics: false }), HttpFixtureModule] });
+    const app = await createApp({
+      imports: [
+        MetricsModule.forRoot({ registry, defaultMetrics: false }),
+        HttpFixtureModule,
+      ],
+    });
     try {
       expect(app.get(METRICS_REGISTRY)).toBe(registry);
       await request(app.getHttpServer()).get('/items').expect(200);
-      expect(await registry.metrics()).toMatch(/^requests_total\{transport="http",method="GET",route="\/items",status="200"\} 1$/m);
+      expect(await registry.metrics()).toMatch(
+        /^requests_total\{transport="http",method="GET",route="\/items",status="200"\} 1$/m,
+      );
     } finally {
       await app.close();
     }
@@ -165,7 +252,10 @@ describe('MetricsModule options', () => {
 
   it('includes the global prefix and the version in the route and serves metrics at the unprefixed path', async () => {
     const app = await createApp(
-      { imports: [MetricsModule.forRoot({ defaultMetrics: false })], controllers: [VersionedController] },
+      {
+        imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+        controllers: [VersionedController],
+      },
       (nest) => {
         nest.setGlobalPrefix('api');
         nest.enableVersioning({ type: VersioningType.URI });
@@ -175,8 +265,15 @@ describe('MetricsModule options', () => {
       await request(app.getHttpServer()).get('/api/v1/things/42').expect(200);
       await request(app.getHttpServer()).get('/api/metrics').expect(404);
       const samples = await scrape(app);
-      expect(sum(samples, 'requests_total', { route: '/api/v1/things/:id', status: '200' })).toBe(1);
-      expect(sum(samples, 'requests_total', { route: 'UNMATCHED', status: '404' })).toBe(1);
+      expect(
+        sum(samples, 'requests_total', {
+          route: '/api/v1/things/:id',
+          status: '200',
+        }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'requests_total', { route: 'UNMATCHED', status: '404' }),
+      ).toBe(1);
       expect(sum(samples, 'requests_total')).toBe(2);
     } finally {
       await app.close();
@@ -186,8 +283,12 @@ describe('MetricsModule options', () => {
 
 describe('Isolation', () => {
   it('gives two apps in one process their own registries and counts', async () => {
-    const first = await createApp({ imports: [MetricsModule.forRoot(), HttpFixtureModule] });
-    const second = await createApp({ imports: [MetricsModule.forRoot(), HttpFixtureModule] });
+    const first = await createApp({
+      imports: [MetricsModule.forRoot(), HttpFixtureModule],
+    });
+    const second = await createApp({
+      imports: [MetricsModule.forRoot(), HttpFixtureModule],
+    });
     try {
       await request(first.getHttpServer()).get('/items').expect(200);
       await request(second.getHttpServer()).get('/items').expect(200);
@@ -200,7 +301,9 @@ describe('Isolation', () => {
       expect(sum(b, 'requests_total', { route: '/items' })).toBe(2);
       expect(sum(a, 'orders_total')).toBe(3);
       expect(find(b, 'orders_total')).toHaveLength(0);
-      expect(first.get(METRICS_REGISTRY)).not.toBe(second.get(METRICS_REGISTRY));
+      expect(first.get(METRICS_REGISTRY)).not.toBe(
+        second.get(METRICS_REGISTRY),
+      );
       expect(first.get(METRICS_REGISTRY)).not.toBe(globalRegistry);
       expect(await globalRegistry.metrics()).not.toContain('requests_total');
     } finally {
@@ -216,40 +319,66 @@ describe('Exposition', () => {
   it('serves the Prometheus text content type', async () => {
     const app = await createApp({ imports: [MetricsModule.forRoot()] });
     try {
-      const response = await request(app.getHttpServer()).get('/metrics').expect(200);
-      expect(response.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const response = await request(app.getHttpServer())
+        .get('/metrics')
+        .expect(200);
+      expect(response.headers['content-type']).toBe(
+        'text/plain; version=0.0.4; charset=utf-8',
+      );
     } finally {
       await app.close();
     }
   });
 
-  (promtool ? it : it.skip)('passes promtool check metrics after traffic of every kind', async () => {
-    const app = await createApp({
-      imports: [MetricsModule.forRoot({ defaultLabels: { service: 'api' } }), HttpFixtureModule],
-    });
-    try {
-      const server = app.getHttpServer();
-      await request(server).get('/items/1').expect(200);
-      await request(server).get('/nope').expect(404);
-      await request(server).get('/admin').expect(401);
-      await request(server).get('/boom').expect(500);
-      await request(server).post('/items').send({ name: 'x', quantity: 0 }).expect(400);
-      app.get(MetricsService).histogram('job_seconds', { labelNames: ['job'] }).observe({ job: 'a"b\\c' }, 1);
-      const text = (await request(server).get('/metrics').expect(200)).text;
-      const output = execFileSync(promtool!, ['check', 'metrics'], { input: text, encoding: 'utf8' });
-      expect(output).toBe('');
-    } finally {
-      await app.close();
-    }
-  });
+  (promtool ? it : it.skip)(
+    'passes promtool check metrics after traffic of every kind',
+    async () => {
+      const app = await createApp({
+        imports: [
+          MetricsModule.forRoot({ defaultLabels: { service: 'api' } }),
+          HttpFixtureModule,
+        ],
+      });
+      try {
+        const server = app.getHttpServer();
+        await request(server).get('/items/1').expect(200);
+        await request(server).get('/nope').expect(404);
+        await request(server).get('/admin').expect(401);
+        await request(server).get('/boom').expect(500);
+        await request(server)
+          .post('/items')
+          .send({ name: 'x', quantity: 0 })
+          .expect(400);
+        app
+          .get(MetricsService)
+          .histogram('job_seconds', { labelNames: ['job'] })
+          .observe({ job: 'a"b\\c' }, 1);
+        const text = (await request(server).get('/metrics').expect(200)).text;
+        const output = execFileSync(promtool!, ['check', 'metrics'], {
+          input: text,
+          encoding: 'utf8',
+        });
+        expect(output).toBe('');
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });
 
 function findPromtool(): string | undefined {
   try {
-    return execFileSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).trim() || undefined;
+    return (
+      execFileSync('sh', ['-c', 'command -v promtool'], {
+        encoding: 'utf8',
+      }).trim() || undefined
+    );
   } catch {
-    if (process.env.CI) throw new Error('promtool is required in CI (Debian package prometheus)');
-    console.warn('promtool not found (Debian package prometheus): the promtool check is skipped');
+    if (process.env.CI)
+      throw new Error('promtool is required in CI (Debian package prometheus)');
+    console.warn(
+      'promtool not found (Debian package prometheus): the promtool check is skipped',
+    );
     return undefined;
   }
 }
@@ -257,20 +386,43 @@ function findPromtool(): string | undefined {
 describe('Module extras', () => {
   it('registers a MetricsInterceptor subclass given as interceptor in place of the default', async () => {
     class TimeoutAwareInterceptor extends MetricsInterceptor {
-      protected override onError(exchange: HttpExchange, error: unknown, context: ExecutionContext): void {
-        const unwrapped = error instanceof HttpException && error.getStatus() === 418 ? new TimeoutError() : error;
+      protected override onError(
+        exchange: HttpExchange,
+        error: unknown,
+        context: ExecutionContext,
+      ): void {
+        const unwrapped =
+          error instanceof HttpException && error.getStatus() === 418
+            ? new TimeoutError()
+            : error;
         super.onError(exchange, unwrapped, context);
       }
     }
     const app = await createApp({
-      imports: [MetricsModule.forRoot({ defaultMetrics: false, interceptor: TimeoutAwareInterceptor }), HttpFixtureModule],
+      imports: [
+        MetricsModule.forRoot({
+          defaultMetrics: false,
+          interceptor: TimeoutAwareInterceptor,
+        }),
+        HttpFixtureModule,
+      ],
     });
     try {
       await request(app.getHttpServer()).get('/boom').expect(500);
       await request(app.getHttpServer()).get('/teapot').expect(418);
       const samples = await scrape(app);
-      expect(sum(samples, 'errors_total', { route: '/boom', error_type: 'internal' })).toBe(1);
-      expect(sum(samples, 'errors_total', { route: '/teapot', error_type: 'timeout' })).toBe(1);
+      expect(
+        sum(samples, 'errors_total', {
+          route: '/boom',
+          error_type: 'internal',
+        }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'errors_total', {
+          route: '/teapot',
+          error_type: 'timeout',
+        }),
+      ).toBe(1);
       expect(sum(samples, 'errors_total')).toBe(2);
     } finally {
       await app.close();
@@ -278,10 +430,14 @@ describe('Module extras', () => {
   });
 
   it('keeps isGlobal out of the options and still works when not global', async () => {
-    const app = await createApp({ imports: [MetricsModule.forRoot({ isGlobal: false }), HttpFixtureModule] });
+    const app = await createApp({
+      imports: [MetricsModule.forRoot({ isGlobal: false }), HttpFixtureModule],
+    });
     try {
       await request(app.getHttpServer()).get('/items').expect(200);
-      expect(sum(await scrape(app), 'requests_total', { route: '/items' })).toBe(1);
+      expect(
+        sum(await scrape(app), 'requests_total', { route: '/items' }),
+      ).toBe(1);
     } finally {
       await app.close();
     }

@@ -11,5 +11,8 @@ export interface CountedMetadata {
  * Counts calls of the method in a counter (default `method_calls_total`) labelled `class`,
  * `method`, `result` and `exception`. On a class, applies to every method.
  */
-export const Counted = (name?: string, options: CountedOptions = {}): ClassDecorator & MethodDecorator =>
+export const Counted = (
+  name?: string,
+  options: CountedOptions = {},
+): ClassDecorator & MethodDecorator =>
   SetMetadata<string, CountedMetadata>(COUNTED_METADATA, { name, options });

@@ -12,5 +12,8 @@ export interface TimedMetadata {
  * `class`, `method`, `result` and `exception`. On a class, applies to every method.
  * Promises are timed to settlement, Observables to completion or error.
  */
-export const Timed = (name?: string, options: TimedOptions = {}): ClassDecorator & MethodDecorator =>
+export const Timed = (
+  name?: string,
+  options: TimedOptions = {},
+): ClassDecorator & MethodDecorator =>
   SetMetadata<string, TimedMetadata>(TIMED_METADATA, { name, options });

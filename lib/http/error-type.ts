@@ -26,12 +26,14 @@ export function httpErrorType(outcome: HttpOutcome): ErrorType | undefined {
   const { status, error } = outcome;
   if (status < 400) return undefined;
   if (isDeserializationError(error)) return 'deserialization';
-  if (status === 408 || status === 504 || isTimeoutError(error)) return 'timeout';
+  if (status === 408 || status === 504 || isTimeoutError(error))
+    return 'timeout';
   if (status >= 500) return 'internal';
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
-  if (status === 400 && error instanceof BadRequestException) return 'validation';
+  if (status === 400 && error instanceof BadRequestException)
+    return 'validation';
   return 'client_error';
 }
 
@@ -40,7 +42,9 @@ function isDeserializationError(error: unknown): boolean {
   const type = (error as { type?: unknown }).type;
   if (typeof type === 'string' && BODY_PARSE_FAILURES.has(type)) return true;
   const cause = (error as { cause?: unknown }).cause;
-  return cause !== undefined && cause !== error && isDeserializationError(cause);
+  return (
+    cause !== undefined && cause !== error && isDeserializationError(cause)
+  );
 }
 
 function isTimeoutError(error: unknown): boolean {

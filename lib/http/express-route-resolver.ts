@@ -50,13 +50,15 @@ export class ExpressRouteResolver {
    */
   resolve(req: IncomingMessage, pathname: string): string {
     const route = (req as IncomingMessage & { route?: ExpressRoute }).route;
-    if (route !== undefined && this.isAppRoute(route)) return route.path as string;
+    if (route !== undefined && this.isAppRoute(route))
+      return route.path as string;
     return this.match(req.method ?? 'GET', pathname);
   }
 
   private isAppRoute(route: ExpressRoute): boolean {
     if (this.appRoutes.has(route)) return true;
-    if (this.notFoundRoutes.has(route) || typeof route.path !== 'string') return false;
+    if (this.notFoundRoutes.has(route) || typeof route.path !== 'string')
+      return false;
     // A route added to the app after bootstrap (e.g. through the raw adapter) counts too.
     const added = this.topLevelRoutes().includes(route);
     if (added) this.appRoutes.add(route);
@@ -66,7 +68,12 @@ export class ExpressRouteResolver {
   private match(method: string, pathname: string): string {
     for (const layer of this.app.router?.stack ?? []) {
       const route = layer.route;
-      if (route === undefined || typeof layer.match !== 'function' || !this.isAppRoute(route)) continue;
+      if (
+        route === undefined ||
+        typeof layer.match !== 'function' ||
+        !this.isAppRoute(route)
+      )
+        continue;
       if (route._handlesMethod && !route._handlesMethod(method)) continue;
       let matches: boolean;
       try {
@@ -83,7 +90,8 @@ export class ExpressRouteResolver {
   private topLevelRoutes(): ExpressRoute[] {
     const routes: ExpressRoute[] = [];
     for (const layer of this.app.router?.stack ?? []) {
-      if (layer.route !== undefined && typeof layer.route.path === 'string') routes.push(layer.route);
+      if (layer.route !== undefined && typeof layer.route.path === 'string')
+        routes.push(layer.route);
     }
     return routes;
   }

@@ -34,18 +34,28 @@ export function exchangeOf(request: unknown): HttpExchange | undefined {
   const direct = (request as WithExchange<object>)[EXCHANGE];
   if (direct !== undefined) return direct;
   const raw = (request as { raw?: unknown }).raw;
-  return raw !== null && typeof raw === 'object' ? (raw as WithExchange<object>)[EXCHANGE] : undefined;
+  return raw !== null && typeof raw === 'object'
+    ? (raw as WithExchange<object>)[EXCHANGE]
+    : undefined;
 }
 
-export function attachExchange(req: IncomingMessage, res: ServerResponse, exchange: HttpExchange): void {
+export function attachExchange(
+  req: IncomingMessage,
+  res: ServerResponse,
+  exchange: HttpExchange,
+): void {
   (req as WithExchange<IncomingMessage>)[EXCHANGE] = exchange;
   (res as WithExchange<ServerResponse>)[EXCHANGE] = exchange;
 }
 
-export function exchangeOfResponse(res: ServerResponse): HttpExchange | undefined {
+export function exchangeOfResponse(
+  res: ServerResponse,
+): HttpExchange | undefined {
   return (res as WithExchange<ServerResponse>)[EXCHANGE];
 }
 
-export function exchangeOfRequest(req: IncomingMessage): HttpExchange | undefined {
+export function exchangeOfRequest(
+  req: IncomingMessage,
+): HttpExchange | undefined {
   return (req as WithExchange<IncomingMessage>)[EXCHANGE];
 }

@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
-import type { RequestMetrics, RouteSeries } from '../recorder/request-metrics.js';
+import type {
+  RequestMetrics,
+  RouteSeries,
+} from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { recordingFailedMessage } from '../metrics.messages.js';
 import { httpErrorType } from './error-type.js';
@@ -48,15 +51,28 @@ export class HttpInstrumentation implements ExchangeOwner {
     this.server = undefined;
   }
 
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  private readonly onRequest = (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void => {
     try {
       const url = req.url ?? '/';
       const query = url.indexOf('?');
       const pathname = query === -1 ? url : url.slice(0, query);
       if (this.isUnmeasuredPath(pathname)) return;
-      const exchange = new HttpExchange(this, performance.now(), pathname, req.push, res.write, res.end);
+      const exchange = new HttpExchange(
+        this,
+        performance.now(),
+        pathname,
+        req.push,
+        res.write,
+        res.end,
+      );
       attachExchange(req, res, exchange);
-      if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+      if (
+        req.headers['content-length'] !== undefined ||
+        req.headers['transfer-encoding'] !== undefined
+      ) {
         req.push = countingPush;
       }
       res.write = countingWrite as ServerResponse['write'];
@@ -73,7 +89,9 @@ export class HttpInstrumentation implements ExchangeOwner {
     const { path, excludePaths } = this.options;
     return (
       pathname === path ||
-      (pathname.length === path.length + 1 && pathname.endsWith('/') && pathname.startsWith(path)) ||
+      (pathname.length === path.length + 1 &&
+        pathname.endsWith('/') &&
+        pathname.startsWith(path)) ||
       excludePaths.has(pathname)
     );
   }
@@ -90,8 +108,12 @@ export class HttpInstrumentation implements ExchangeOwner {
       const method = req.method ?? 'GET';
       const route = this.routes.resolve(req, exchange.pathname);
       if (this.options.excludePaths.has(route)) return;
-      const sentStatus = aborted && !res.headersSent ? CLIENT_CLOSED_STATUS : String(res.statusCode);
-      const noBody = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+      const sentStatus =
+        aborted && !res.headersSent
+          ? CLIENT_CLOSED_STATUS
+          : String(res.statusCode);
+      const noBody =
+        method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
       this.metrics.record(this.series(method, route), {
         status: sentStatus,
         durationSeconds,
@@ -101,7 +123,10 @@ export class HttpInstrumentation implements ExchangeOwner {
           status: res.statusCode,
           error: exchange.error,
           aborted,
-          streamFailed: aborted && res.headersSent && (exchange.streamFailed || res.errored != null),
+          streamFailed:
+            aborted &&
+            res.headersSent &&
+            (exchange.streamFailed || res.errored != null),
         }),
       });
     } catch (error) {
@@ -122,7 +147,10 @@ export class HttpInstrumentation implements ExchangeOwner {
   private reportFailure(error: unknown): void {
     if (this.failureLogged) return;
     this.failureLogged = true;
-    this.logger.error(recordingFailedMessage, error instanceof Error ? error.stack : String(error));
+    this.logger.error(
+      recordingFailedMessage,
+      error instanceof Error ? error.stack : String(error),
+    );
   }
 }
 
@@ -137,31 +165,60 @@ function onResponseClose(this: ServerResponse): void {
   exchangeOfResponse(this)?.owner.complete(this, !this.writableFinished);
 }
 
-function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+function countingPush(
+  this: IncomingMessage,
+  chunk: unknown,
+  encoding?: BufferEncoding,
+): boolean {
   const exchange = exchangeOfRequest(this)!;
-  if (chunk !== null && chunk !== undefined) exchange.requestBytes += byteLength(chunk, encoding);
+  if (chunk !== null && chunk !== undefined)
+    exchange.requestBytes += byteLength(chunk, encoding);
   return exchange.push.call(this, chunk, encoding);
 }
 
-function countingWrite(this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
+function countingWrite(
+  this: ServerResponse,
+  chunk: unknown,
+  ...rest: unknown[]
+): boolean {
   const exchange = exchangeOfResponse(this)!;
   if (chunk !== null && chunk !== undefined && !this.writableEnded) {
     exchange.responseBytes += byteLength(chunk, rest[0]);
   }
-  return (exchange.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  return (exchange.write as (...args: unknown[]) => boolean).call(
+    this,
+    chunk,
+    ...rest,
+  );
 }
 
-function countingEnd(this: ServerResponse, chunk?: unknown, ...rest: unknown[]): ServerResponse {
+function countingEnd(
+  this: ServerResponse,
+  chunk?: unknown,
+  ...rest: unknown[]
+): ServerResponse {
   const exchange = exchangeOfResponse(this)!;
-  if (chunk !== null && chunk !== undefined && typeof chunk !== 'function' && !this.writableEnded) {
+  if (
+    chunk !== null &&
+    chunk !== undefined &&
+    typeof chunk !== 'function' &&
+    !this.writableEnded
+  ) {
     exchange.responseBytes += byteLength(chunk, rest[0]);
   }
-  return (exchange.end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  return (exchange.end as (...args: unknown[]) => ServerResponse).call(
+    this,
+    chunk,
+    ...rest,
+  );
 }
 
 function byteLength(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') {
-    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    return Buffer.byteLength(
+      chunk,
+      typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
+    );
   }
   return (chunk as { byteLength?: number }).byteLength ?? 0;
 }

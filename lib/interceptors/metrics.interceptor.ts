@@ -1,4 +1,10 @@
-import { Injectable, StreamableFile, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  StreamableFile,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { HandlerInstruments } from '../handler-instruments.js';
 import { exchangeOf, type HttpExchange } from '../http/http-exchange.js';
@@ -18,8 +24,12 @@ export class MetricsInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const instrument = this.handlers.get(context.getHandler());
-    const exchange = context.getType() === 'http' ? exchangeOf(context.switchToHttp().getRequest()) : undefined;
-    if (instrument === undefined && exchange === undefined) return next.handle();
+    const exchange =
+      context.getType() === 'http'
+        ? exchangeOf(context.switchToHttp().getRequest())
+        : undefined;
+    if (instrument === undefined && exchange === undefined)
+      return next.handle();
     const source = next.handle();
     return new Observable((subscriber) => {
       const startedAt = performance.now();
@@ -42,7 +52,11 @@ export class MetricsInterceptor implements NestInterceptor {
   }
 
   /** Keeps the exception that decides `error_type`. Override to unwrap errors of your own. */
-  protected onError(exchange: HttpExchange, error: unknown, _context: ExecutionContext): void {
+  protected onError(
+    exchange: HttpExchange,
+    error: unknown,
+    _context: ExecutionContext,
+  ): void {
     exchange.error = error;
   }
 

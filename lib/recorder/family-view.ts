@@ -52,11 +52,13 @@ export class FamilyView {
 
   async get(): Promise<FamilySnapshot> {
     const snapshot = await this.getForPromString();
-    snapshot.values = snapshot.values.map(({ value, labels, metricName, sharedLabels }) => ({
-      value,
-      labels: sharedLabels ? { ...sharedLabels, ...labels } : labels,
-      ...(metricName ? { metricName } : {}),
-    }));
+    snapshot.values = snapshot.values.map(
+      ({ value, labels, metricName, sharedLabels }) => ({
+        value,
+        labels: sharedLabels ? { ...sharedLabels, ...labels } : labels,
+        ...(metricName ? { metricName } : {}),
+      }),
+    );
     return snapshot;
   }
 

@@ -1,6 +1,15 @@
 import type { Registry } from 'prom-client';
-import { FamilyView, type FamilyValue, type LabelValues } from './family-view.js';
-import type { ErrorType, RequestRecord, RouteKey, Transport } from './request-record.js';
+import {
+  FamilyView,
+  type FamilyValue,
+  type LabelValues,
+} from './family-view.js';
+import type {
+  ErrorType,
+  RequestRecord,
+  RouteKey,
+  Transport,
+} from './request-record.js';
 
 class StatusSeries {
   count = 0;
@@ -60,13 +69,64 @@ export class RequestMetrics {
     const p = this.prefix;
     const requestLabels = ['transport', 'method', 'route', 'status'];
     const views = [
-      new FamilyView(`${p}requests_total`, 'Requests handled, by transport, method, route and status.', 'counter', requestLabels, () => this.readStatuses((s) => s.count), () => this.clear()),
-      new FamilyView(`${p}request_bytes_total`, 'Body bytes received with requests.', 'counter', requestLabels, () => this.readStatuses((s) => s.requestBytes), () => this.clear()),
-      new FamilyView(`${p}response_bytes_total`, 'Body bytes sent with responses.', 'counter', requestLabels, () => this.readStatuses((s) => s.responseBytes), () => this.clear()),
-      new FamilyView(`${p}request_duration_seconds`, 'Time from the arrival of a request until its response ended, in seconds.', 'histogram', requestLabels, (name) => this.readHistogram(name), () => this.clear()),
-      new FamilyView(`${p}concurrent_requests`, 'Requests in flight.', 'gauge', ['transport'], () => this.readInFlight(), () => undefined),
-      new FamilyView(`${p}errors_total`, 'Requests that ended in an error, by error_type.', 'counter', ['transport', 'method', 'route', 'error_type'], () => this.readErrors(), () => this.clear()),
-      new FamilyView(`${p}uptime_seconds`, 'Seconds since the metrics module started.', 'gauge', [], () => [{ value: (performance.now() - this.startedAt) / 1000, labels: {} }], () => undefined),
+      new FamilyView(
+        `${p}requests_total`,
+        'Requests handled, by transport, method, route and status.',
+        'counter',
+        requestLabels,
+        () => this.readStatuses((s) => s.count),
+        () => this.clear(),
+      ),
+      new FamilyView(
+        `${p}request_bytes_total`,
+        'Body bytes received with requests.',
+        'counter',
+        requestLabels,
+        () => this.readStatuses((s) => s.requestBytes),
+        () => this.clear(),
+      ),
+      new FamilyView(
+        `${p}response_bytes_total`,
+        'Body bytes sent with responses.',
+        'counter',
+        requestLabels,
+        () => this.readStatuses((s) => s.responseBytes),
+        () => this.clear(),
+      ),
+      new FamilyView(
+        `${p}request_duration_seconds`,
+        'Time from the arrival of a request until its response ended, in seconds.',
+        'histogram',
+        requestLabels,
+        (name) => this.readHistogram(name),
+        () => this.clear(),
+      ),
+      new FamilyView(
+        `${p}concurrent_requests`,
+        'Requests in flight.',
+        'gauge',
+        ['transport'],
+        () => this.readInFlight(),
+        () => undefined,
+      ),
+      new FamilyView(
+        `${p}errors_total`,
+        'Requests that ended in an error, by error_type.',
+        'counter',
+        ['transport', 'method', 'route', 'error_type'],
+        () => this.readErrors(),
+        () => this.clear(),
+      ),
+      new FamilyView(
+        `${p}uptime_seconds`,
+        'Seconds since the metrics module started.',
+        'gauge',
+        [],
+        () => [
+          { value: (performance.now() - this.startedAt) / 1000, labels: {} },
+        ],
+        () => undefined,
+      ),
     ];
     for (const view of views) view.register(registry);
   }
@@ -99,7 +159,12 @@ export class RequestMetrics {
     let series = route.statuses.get(record.status);
     if (series === undefined) {
       series = new StatusSeries(
-        { transport: route.transport, method: route.method, route: route.route, status: record.status },
+        {
+          transport: route.transport,
+          method: route.method,
+          route: route.route,
+          status: record.status,
+        },
         this.bounds.length,
       );
       route.statuses.set(record.status, series);
@@ -110,7 +175,10 @@ export class RequestMetrics {
     series.durationSum += record.durationSeconds;
     series.bucketCounts[this.bucketIndex(record.durationSeconds)] += 1;
     if (record.errorType !== undefined) {
-      route.errors.set(record.errorType, (route.errors.get(record.errorType) ?? 0) + 1);
+      route.errors.set(
+        record.errorType,
+        (route.errors.get(record.errorType) ?? 0) + 1,
+      );
     }
   }
 
@@ -147,18 +215,41 @@ export class RequestMetrics {
         let cumulative = 0;
         for (let i = 0; i < this.bounds.length; i++) {
           cumulative += series.bucketCounts[i];
-          values.push({ value: cumulative, labels: { le: this.bounds[i] }, metricName: bucketName, sharedLabels: series.labels });
+          values.push({
+            value: cumulative,
+            labels: { le: this.bounds[i] },
+            metricName: bucketName,
+            sharedLabels: series.labels,
+          });
         }
-        values.push({ value: series.count, labels: { le: '+Inf' }, metricName: bucketName, sharedLabels: series.labels });
-        values.push({ value: series.durationSum, labels: {}, metricName: `${name}_sum`, sharedLabels: series.labels });
-        values.push({ value: series.count, labels: {}, metricName: `${name}_count`, sharedLabels: series.labels });
+        values.push({
+          value: series.count,
+          labels: { le: '+Inf' },
+          metricName: bucketName,
+          sharedLabels: series.labels,
+        });
+        values.push({
+          value: series.durationSum,
+          labels: {},
+          metricName: `${name}_sum`,
+          sharedLabels: series.labels,
+        });
+        values.push({
+          value: series.count,
+          labels: {},
+          metricName: `${name}_count`,
+          sharedLabels: series.labels,
+        });
       }
     }
     return values;
   }
 
   private readInFlight(): FamilyValue[] {
-    return [...this.inFlight].map(([transport, value]) => ({ value, labels: { transport } }));
+    return [...this.inFlight].map(([transport, value]) => ({
+      value,
+      labels: { transport },
+    }));
   }
 
   private readErrors(): FamilyValue[] {
@@ -167,7 +258,12 @@ export class RequestMetrics {
       for (const [errorType, count] of route.errors) {
         values.push({
           value: count,
-          labels: { transport: route.transport, method: route.method, route: route.route, error_type: errorType },
+          labels: {
+            transport: route.transport,
+            method: route.method,
+            route: route.route,
+            error_type: errorType,
+          },
         });
       }
     }

@@ -17,8 +17,12 @@ export function parseSamples(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match) throw new Error(`unparsable sample line: ${line}`);
     const labels: Labels = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]] = pair[2].replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+    for (const pair of (match[2] ?? '').matchAll(
+      /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g,
+    )) {
+      labels[pair[1]] = pair[2].replace(/\\(.)/g, (_m, c: string) =>
+        c === 'n' ? '\n' : c,
+      );
     }
     samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
@@ -26,24 +30,46 @@ export function parseSamples(text: string): Sample[] {
 }
 
 /** Sum of the samples named `name` whose labels include `labels`. */
-export function sum(samples: Sample[], name: string, labels: Labels = {}): number {
+export function sum(
+  samples: Sample[],
+  name: string,
+  labels: Labels = {},
+): number {
   return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .filter(
+      (s) =>
+        s.name === name &&
+        Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    )
     .reduce((total, s) => total + s.value, 0);
 }
 
 /** The samples named `name` whose labels include `labels`. */
-export function find(samples: Sample[], name: string, labels: Labels = {}): Sample[] {
-  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+export function find(
+  samples: Sample[],
+  name: string,
+  labels: Labels = {},
+): Sample[] {
+  return samples.filter(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
 }
 
-export async function scrape(app: INestApplication, path = '/metrics'): Promise<Sample[]> {
+export async function scrape(
+  app: INestApplication,
+  path = '/metrics',
+): Promise<Sample[]> {
   const response = await request(app.getHttpServer()).get(path).expect(200);
   return parseSamples(response.text);
 }
 
 /** Waits until `check` stops throwing (responses are recorded when the socket says they ended). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 3000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 3000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
