@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import {
+  CanActivate,
   Controller,
+  ForbiddenException,
   Get,
   HttpException,
   Injectable,
@@ -9,6 +11,7 @@ import {
   VersioningType,
   type ExecutionContext,
 } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { Registry, register as globalRegistry } from 'prom-client';
 import request from 'supertest';
@@ -382,6 +385,39 @@ function findPromtool(): string | undefined {
     return undefined;
   }
 }
+
+describe('Metrics path', () => {
+  it('is served past a global guard that rejects every route', async () => {
+    @Injectable()
+    class DenyAll implements CanActivate {
+      canActivate(): boolean {
+        throw new ForbiddenException();
+      }
+    }
+    const app = await createApp({
+      imports: [
+        MetricsModule.forRoot({ defaultMetrics: false }),
+        HttpFixtureModule,
+      ],
+      providers: [{ provide: APP_GUARD, useClass: DenyAll }],
+    });
+    try {
+      await request(app.getHttpServer()).get('/items').expect(403);
+      const samples = await scrape(app);
+      expect(
+        sum(samples, 'requests_total', { route: '/items', status: '403' }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'errors_total', {
+          route: '/items',
+          error_type: 'forbidden',
+        }),
+      ).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
 
 describe('Module extras', () => {
   it('registers a MetricsInterceptor subclass given as interceptor in place of the default', async () => {
