@@ -294,6 +294,8 @@ describe('HTTP requests', () => {
     await scrape(app);
     await scrape(app);
     await request(app.getHttpServer()).get('/metrics?x=1').expect(200);
+    await request(app.getHttpServer()).get('/metrics/').expect(200);
+    await request(app.getHttpServer()).head('/metrics').expect(200);
     const samples = await scrape(app);
     expect(find(samples, 'requests_total')).toHaveLength(0);
     expect(sum(samples, 'concurrent_requests', http)).toBe(0);
