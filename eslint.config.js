@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-sample/', 'coverage/', '.bench/'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'dist-sample/', 'coverage/', '.bench/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
