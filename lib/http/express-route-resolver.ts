@@ -21,8 +21,8 @@ interface ExpressApp {
  * (whose paths are relative) are never reported.
  */
 export class ExpressRouteResolver {
-  private readonly appRoutes = new Set<ExpressRoute>();
-  private readonly notFoundRoutes = new Set<ExpressRoute>();
+  /** Whether each route seen so far is one of the app's own; both answers are kept. */
+  private readonly isApp = new Map<ExpressRoute, boolean>();
 
   constructor(private readonly app: ExpressApp) {}
 
@@ -33,13 +33,13 @@ export class ExpressRouteResolver {
 
   /** Call once Nest has registered the controllers' routes, before its 404 handlers. */
   rememberAppRoutes(): void {
-    for (const route of this.topLevelRoutes()) this.appRoutes.add(route);
+    for (const route of this.topLevelRoutes()) this.isApp.set(route, true);
   }
 
   /** Call once Nest has registered its 404 handlers: routes that appeared since are those. */
   rememberNotFoundRoutes(): void {
     for (const route of this.topLevelRoutes()) {
-      if (!this.appRoutes.has(route)) this.notFoundRoutes.add(route);
+      if (!this.isApp.has(route)) this.isApp.set(route, false);
     }
   }
 
@@ -56,13 +56,15 @@ export class ExpressRouteResolver {
   }
 
   private isAppRoute(route: ExpressRoute): boolean {
-    if (this.appRoutes.has(route)) return true;
-    if (this.notFoundRoutes.has(route) || typeof route.path !== 'string')
-      return false;
-    // A route added to the app after bootstrap (e.g. through the raw adapter) counts too.
-    const added = this.topLevelRoutes().includes(route);
-    if (added) this.appRoutes.add(route);
-    return added;
+    let known = this.isApp.get(route);
+    if (known === undefined) {
+      // A route added to the app after bootstrap (e.g. through the raw adapter) counts too;
+      // one of a mounted sub-router does not. Decided once per route object.
+      known =
+        typeof route.path === 'string' && this.topLevelRoutes().includes(route);
+      this.isApp.set(route, known);
+    }
+    return known;
   }
 
   private match(method: string, pathname: string): string {
