@@ -32,6 +32,7 @@ export type SummaryOptions = Options<SummaryConfiguration<string>>;
 type Kind = 'counter' | 'gauge' | 'histogram' | 'summary';
 type AnyMetric =
   Counter<string> | Gauge<string> | Histogram<string> | Summary<string>;
+type RegisteredMetric = AnyMetric & { type?: string; labelNames?: string[] };
 
 /**
  * Custom metrics in the module's registry. Every getter is get-or-create: asking twice for the
@@ -93,18 +94,14 @@ export class MetricsService {
     name: string,
     labels: Record<string, string | number> = {},
   ): (endLabels?: Record<string, string | number>) => number {
-    const declared = this.registry.getSingleMetric(
-      `${this.options.prefix}${name}`,
-    ) as
-      | (Histogram<string> & { type?: string; labelNames?: string[] })
-      | undefined;
+    const { fullName, metric: declared } = this.registered(name);
     const histogram =
       declared?.type === 'histogram' &&
       Object.keys(labels).every((label) => declared.labelNames?.includes(label))
-        ? declared
+        ? (declared as Histogram<string>)
         : this.histogram(name, { labelNames: Object.keys(labels) });
     const labelNames = new Set<string>(
-      (histogram as { labelNames?: string[] }).labelNames ?? [],
+      (histogram as RegisteredMetric).labelNames ?? [],
     );
     const startedAt = performance.now();
     return (endLabels) => {
@@ -115,7 +112,7 @@ export class MetricsService {
       if (unknown.length > 0) {
         throw new Error(
           metricConflictMessage(
-            `${this.options.prefix}${name}`,
+            fullName,
             `with label names [${[...labelNames].join(', ')}]; declare it with histogram() to add [${unknown.join(', ')}]`,
           ),
         );
@@ -130,6 +127,17 @@ export class MetricsService {
     return this.registry.metrics();
   }
 
+  /** The prefixed name, and the metric already registered under it, if any. */
+  private registered(name: string): {
+    fullName: string;
+    metric: RegisteredMetric | undefined;
+  } {
+    const fullName = `${this.options.prefix}${name}`;
+    const metric = this.registry.getSingleMetric(fullName) as
+      RegisteredMetric | undefined;
+    return { fullName, metric };
+  }
+
   private getOrCreate<M extends AnyMetric>(
     kind: Kind,
     name: string,
@@ -139,10 +147,8 @@ export class MetricsService {
     >,
     create: (config: never) => M,
   ): M {
-    const fullName = `${this.options.prefix}${name}`;
+    const { fullName, metric: existing } = this.registered(name);
     const labelNames = [...(options.labelNames ?? [])];
-    const existing = this.registry.getSingleMetric(fullName) as
-      (AnyMetric & { type?: string; labelNames?: string[] }) | undefined;
     if (existing !== undefined) {
       if (existing.type !== kind) {
         throw new Error(
