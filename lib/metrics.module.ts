@@ -18,6 +18,7 @@ import { MetricsExplorer } from './metrics.explorer.js';
 import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
 import { HandlerInstruments } from './handler-instruments.js';
 import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
+import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
@@ -52,6 +53,7 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
     MetricsMetadataAccessor,
     HandlerInstruments,
     MetricsExplorer,
+    MetricsEndpoint,
     HttpMetricsLifecycle,
   ],
   exports: [MetricsService, METRICS_REGISTRY],

@@ -8,11 +8,8 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { Registry } from 'prom-client';
-import {
-  METRICS_REGISTRY,
-  METRICS_RESOLVED_OPTIONS,
-} from '../metrics.constants.js';
+import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
+import { MetricsEndpoint } from '../scrape/metrics-endpoint.js';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { ExpressRouteResolver } from './express-route-resolver.js';
@@ -31,7 +28,7 @@ export class HttpMetricsLifecycle
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly metrics: RequestMetrics,
-    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    private readonly endpoint: MetricsEndpoint,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
   ) {}
@@ -57,8 +54,10 @@ export class HttpMetricsLifecycle
         `HTTP requests are not measured: the ${adapter.constructor.name} adapter is not supported (use @nestjs/platform-express).`,
       );
     }
-    adapter.get(this.options.path, (_req: unknown, res: unknown) =>
-      this.serve(adapter, res),
+    adapter.get(
+      this.options.path,
+      (req: IncomingMessage, res: ServerResponse) =>
+        this.endpoint.handle(req, res),
     );
   }
 
@@ -69,25 +68,6 @@ export class HttpMetricsLifecycle
 
   onApplicationShutdown(): void {
     this.instrumentation?.detach();
-  }
-
-  private async serve(
-    adapter: NonNullable<HttpAdapterHost['httpAdapter']>,
-    res: unknown,
-  ): Promise<void> {
-    try {
-      const body = await this.registry.metrics();
-      adapter.setHeader(res, 'Content-Type', this.registry.contentType);
-      adapter.setHeader(res, 'Cache-Control', 'no-store');
-      adapter.reply(res, body, 200);
-    } catch (error) {
-      this.logger.error(
-        'Rendering the metrics failed',
-        error instanceof Error ? error.stack : String(error),
-      );
-      adapter.setHeader(res, 'Content-Type', 'text/plain; charset=utf-8');
-      adapter.reply(res, 'metrics unavailable\n', 500);
-    }
   }
 }
 
