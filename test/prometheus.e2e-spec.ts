@@ -28,7 +28,7 @@ const OBSERVABILITY = resolve(process.cwd(), 'observability');
 /** Families exported by other parts of the library than the sample app's HTTP requests. */
 const OTHER_FAMILIES = ['queue_wait_seconds'];
 
-/** The traffic sent to the sample app, by status. */
+/** The traffic sent to the sample app: successful requests by route, then failures. */
 const OK = { '/orders/1': 25, '/slow': 5 };
 const VALIDATION_FAILURES = 5;
 const SERVER_ERRORS = 3;
