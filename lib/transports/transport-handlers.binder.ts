@@ -81,9 +81,7 @@ export class TransportHandlersBinder implements OnModuleDestroy {
       const method = prototype[name];
       if (typeof method !== 'function') continue;
       const handler =
-        transport === 'rpc'
-          ? this.rpcHandler(method)
-          : this.wsHandler(method);
+        transport === 'rpc' ? this.rpcHandler(method) : this.wsHandler(method);
       if (handler === undefined) continue;
       measured++;
       this.interceptor.measure(method, handler);
@@ -102,8 +100,7 @@ export class TransportHandlersBinder implements OnModuleDestroy {
 
   private rpcHandler(method: object): MeasuredHandler | undefined {
     const patterns = Reflect.getMetadata(PATTERN_METADATA, method) as
-      | unknown[]
-      | undefined;
+      unknown[] | undefined;
     if (!Array.isArray(patterns) || patterns.length === 0) return undefined;
     const isEvent =
       Reflect.getMetadata(PATTERN_HANDLER_METADATA, method) === EVENT_HANDLER;
@@ -122,7 +119,8 @@ export class TransportHandlersBinder implements OnModuleDestroy {
   }
 
   private wsHandler(method: object): MeasuredHandler | undefined {
-    if (!Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) return undefined;
+    if (!Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method))
+      return undefined;
     const message: unknown = Reflect.getMetadata(MESSAGE_METADATA, method);
     return {
       transport: 'ws',
