@@ -134,7 +134,7 @@ class Running {
     return parseSamples(response.text);
   }
 
-  httpServer(): unknown {
+  httpServer(): ReturnType<INestApplication['getHttpServer']> {
     if (this.http === undefined)
       throw new Error('a standalone app has no HTTP server');
     return this.http.getHttpServer();
@@ -151,7 +151,9 @@ class Running {
 }
 
 function client(transport: TransportOptions): ClientProxy {
-  return ClientProxyFactory.create(transport as never);
+  return ClientProxyFactory.create(
+    transport as never,
+  ) as unknown as ClientProxy;
 }
 
 const rpc = { transport: 'rpc' };
