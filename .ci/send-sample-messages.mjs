@@ -1,3 +1,4 @@
+/* global fetch, setTimeout */
 // Sends the sample app one TCP message of each kind and one WebSocket message, with real clients.
 // Usage: node .ci/send-sample-messages.mjs <http port> <microservice port>
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
