@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port="${SAMPLE_PORT:-3917}"
+microservice_port="${SAMPLE_MICROSERVICE_PORT:-3918}"
 base="http://127.0.0.1:${port}"
 log_file="$(mktemp)"
-PORT="$port" node dist-sample/sample-app/main.js >"$log_file" 2>&1 &
+PORT="$port" MICROSERVICE_PORT="$microservice_port" node dist-sample/sample-app/main.js >"$log_file" 2>&1 &
 app_pid=$!
 trap 'kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true' EXIT
 
@@ -38,6 +39,7 @@ expect 200 "$base/slow?ms=50"
 expect 500 "$base/boom"
 expect 404 "$base/no/such/route"
 expect 200 "$base/health"
+node .ci/send-sample-messages.mjs "$port" "$microservice_port"
 
 scrape="$(mktemp)"
 curl -fsS "$base/metrics" >"$scrape"
@@ -47,5 +49,11 @@ for family in requests_total request_bytes_total response_bytes_total request_du
   grep -q "^${family}" "$scrape" || { echo "missing ${family} in the sample app's /metrics"; exit 1; }
 done
 grep -q 'route="UNMATCHED"' "$scrape" || { echo "unmatched request not counted"; exit 1; }
+for series in 'transport="rpc",method="message",route="orders.get",status="ok"' \
+  'transport="rpc",method="event",route="orders.viewed",status="ok"' \
+  'transport="rpc",method="message",route="orders.get",error_type="client_error"' \
+  'transport="ws",method="message",route="orders.get",status="ok"'; do
+  grep -q "$series" "$scrape" || { echo "missing ${series} in the sample app's /metrics"; exit 1; }
+done
 if grep -q 'route="/health"' "$scrape"; then echo "/health should be excluded"; exit 1; fi
 echo "promtool check metrics: OK ($(grep -vc '^#' "$scrape") samples)"

@@ -3,6 +3,8 @@ import { MetricsModule } from '../lib/index.js';
 import { AdminModule } from './admin/admin.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LiveModule } from './live/live.module.js';
+import { MessagingModule } from './messaging/messaging.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 
@@ -19,6 +21,8 @@ import { ReportsModule } from './reports/reports.module.js';
     ReportsModule,
     DemoModule,
     HealthModule,
+    MessagingModule,
+    LiveModule,
   ],
 })
 export class AppModule {}

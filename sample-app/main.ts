@@ -1,11 +1,22 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Transport } from '@nestjs/microservices';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { AppModule } from './app.module.js';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule);
   app.enableShutdownHooks();
+  app.useWebSocketAdapter(new WsAdapter(app));
+
+  // A hybrid app: the TCP microservice does not inherit the app's config, and is measured all the same.
+  const microservicePort = Number(process.env.MICROSERVICE_PORT ?? 3001);
+  app.connectMicroservice({
+    transport: Transport.TCP,
+    options: { host: process.env.HOST ?? 'localhost', port: microservicePort },
+  });
+  await app.startAllMicroservices();
 
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST;
@@ -17,6 +28,8 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('SampleApp');
   logger.log(`API at ${url}`);
   logger.log(`Metrics at ${url}/metrics`);
+  logger.log(`WebSocket gateway at ${url.replace(/^http/, 'ws')}`);
+  logger.log(`TCP microservice on port ${microservicePort}`);
 }
 
 void bootstrap();

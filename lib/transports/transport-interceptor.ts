@@ -1,0 +1,166 @@
+import {
+  Logger,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Observable } from 'rxjs';
+import type {
+  RequestMetrics,
+  RouteSeries,
+} from '../recorder/request-metrics.js';
+import type { ErrorType } from '../recorder/request-record.js';
+import { patternRoute } from './pattern-route.js';
+import { serializedSize } from './serialized-size.js';
+import { transportErrorType } from './transport-error-type.js';
+
+/** Marks the interceptors of this library in a class's interceptor metadata, across copies of it. */
+export const TRANSPORT_INTERCEPTOR_MARK = Symbol.for(
+  'nestjs-metrics:transport-interceptor',
+);
+
+/** A measured message handler: its transport, and its series resolved at bootstrap. */
+export interface MeasuredHandler {
+  readonly transport: 'rpc' | 'ws';
+  /** `event` handlers send no reply, so their replies are not counted. */
+  readonly countsReplies: boolean;
+  /** The series of its first (usually only) pattern. */
+  readonly series: RouteSeries;
+  /** Every pattern's series by route, for a handler with several patterns; otherwise undefined. */
+  readonly seriesByRoute: ReadonlyMap<string, RouteSeries> | undefined;
+}
+
+/**
+ * Measures microservice (`rpc`) and gateway (`ws`) handlers. The binder puts one instance at the
+ * head of each handler class's interceptor metadata, so Nest runs it for every message of those
+ * handlers whatever app config they were registered with; anything else passes through.
+ */
+export class TransportInterceptor implements NestInterceptor {
+  readonly [TRANSPORT_INTERCEPTOR_MARK] = true;
+  private readonly handlers = new WeakMap<object, MeasuredHandler>();
+  private readonly logger = new Logger('MetricsModule');
+  private failureLogged = false;
+
+  constructor(private readonly metrics: RequestMetrics) {}
+
+  /** Measures `handler` (the method function Nest calls) from now on. */
+  measure(handler: object, measured: MeasuredHandler): void {
+    this.handlers.set(handler, measured);
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const handler = this.handlers.get(context.getHandler());
+    if (handler === undefined || context.getType() !== handler.transport)
+      return next.handle();
+    const source = next.handle();
+    return new Observable((subscriber) => {
+      const startedAt = performance.now();
+      let series = handler.series;
+      let requestBytes = 0;
+      let responseBytes = 0;
+      let ended = false;
+      try {
+        this.metrics.started(handler.transport);
+        if (handler.seriesByRoute !== undefined)
+          series = this.matchedSeries(handler, context);
+        requestBytes = serializedSize(dataOf(context, handler.transport));
+      } catch (error) {
+        this.reportFailure(error);
+      }
+      const end = (errorType: ErrorType | undefined) => {
+        if (ended) return;
+        ended = true;
+        try {
+          this.metrics.ended(handler.transport);
+          this.metrics.record(series, {
+            status: errorType === undefined ? 'ok' : 'error',
+            durationSeconds: (performance.now() - startedAt) / 1000,
+            requestBytes,
+            responseBytes,
+            errorType,
+          });
+        } catch (error) {
+          this.reportFailure(error);
+        }
+      };
+      const subscription = source.subscribe({
+        next: (value) => {
+          if (handler.countsReplies && !ended) {
+            try {
+              // A gateway sends no frame for a nil result.
+              if (handler.transport === 'rpc' || value != null)
+                responseBytes += serializedSize(value);
+            } catch (error) {
+              this.reportFailure(error);
+            }
+          }
+          subscriber.next(value);
+        },
+        error: (error: unknown) => {
+          end(transportErrorType(error));
+          subscriber.error(error);
+        },
+        complete: () => {
+          end(undefined);
+          subscriber.complete();
+        },
+      });
+      return () => {
+        subscription.unsubscribe();
+        // Cancelled before it ended: the client went away, or an outer operator (a global
+        // timeout interceptor) stopped the stream.
+        end('aborted');
+      };
+    });
+  }
+
+  /** The pattern a multi-pattern handler was called for, read from the transport's context. */
+  private matchedSeries(
+    handler: MeasuredHandler,
+    context: ExecutionContext,
+  ): RouteSeries {
+    const received = receivedPattern(context);
+    if (received === undefined) return handler.series;
+    const byRoute = handler.seriesByRoute!;
+    let found = byRoute.get(received);
+    if (found === undefined && received.startsWith('{')) {
+      try {
+        found = byRoute.get(patternRoute(JSON.parse(received)));
+      } catch {
+        // not JSON: no other pattern to try
+      }
+    }
+    return found ?? handler.series;
+  }
+
+  private reportFailure(error: unknown): void {
+    if (this.failureLogged) return;
+    this.failureLogged = true;
+    this.logger.error(
+      `recording a message failed; further failures are not logged: ${String(error)}`,
+    );
+  }
+}
+
+function dataOf(context: ExecutionContext, transport: 'rpc' | 'ws'): unknown {
+  return transport === 'rpc'
+    ? context.switchToRpc().getData()
+    : context.switchToWs().getData();
+}
+
+/** TCP/RMQ `getPattern()`, NATS `getSubject()`, Redis `getChannel()`, MQTT/Kafka `getTopic()`. */
+function receivedPattern(context: ExecutionContext): string | undefined {
+  const rpcContext = context.switchToRpc().getContext() as Record<
+    string,
+    unknown
+  > | null;
+  if (rpcContext === null || typeof rpcContext !== 'object') return undefined;
+  for (const getter of ['getPattern', 'getSubject', 'getChannel', 'getTopic']) {
+    const read = rpcContext[getter];
+    if (typeof read === 'function') {
+      const value: unknown = read.call(rpcContext);
+      return typeof value === 'string' ? value : patternRoute(value);
+    }
+  }
+  return undefined;
+}
