@@ -2,13 +2,12 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { AppModule } from './app.module.js';
+import { configureSampleApp } from './configure-app.js';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks();
-  app.useWebSocketAdapter(new WsAdapter(app));
+  configureSampleApp(app);
 
   // A hybrid app: the TCP microservice does not inherit the app's config, and is measured all the same.
   const microservicePort = Number(process.env.MICROSERVICE_PORT ?? 3001);

@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppModule } from '../sample-app/app.module.js';
+import { configureSampleApp } from '../sample-app/configure-app.js';
 import {
   panelQueries,
   substituteVariables,
@@ -47,6 +48,7 @@ const SLOW_MS = 1_100;
 
     beforeAll(async () => {
       app = await NestFactory.create(AppModule, { logger: false });
+      configureSampleApp(app);
       await app.listen(0, '127.0.0.1');
       appUrl = await app.getUrl();
       prometheus = await startPrometheus(prometheusBinary!, {
