@@ -9,6 +9,8 @@ import {
   Injectable,
   Module,
   VersioningType,
+  type INestApplication,
+  type ModuleMetadata,
   type ExecutionContext,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -25,7 +27,7 @@ import {
   type MetricsModuleOptions,
 } from '../lib/index.js';
 import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
-import { createApp } from './helpers/create-app.js';
+import { ADAPTERS, createApp } from './helpers/create-app.js';
 import { find, parseSamples, scrape, sum } from './helpers/metrics-text.js';
 
 @Controller({ path: 'things', version: '1' })
@@ -109,6 +111,13 @@ describe('MetricsModule options', () => {
     }).compile();
     await expect(compile).rejects.toThrow(/option "buckets" must be/);
   });
+});
+
+describe.each(ADAPTERS)('MetricsModule options over HTTP on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
 
   it('takes options from an async factory with injected providers', async () => {
     @Injectable()
@@ -118,7 +127,7 @@ describe('MetricsModule options', () => {
     @Module({ providers: [Config], exports: [Config] })
     class ConfigModule {}
 
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRootAsync({
           imports: [ConfigModule],
@@ -151,7 +160,7 @@ describe('MetricsModule options', () => {
   });
 
   it('applies prefix, defaultLabels, buckets and excludePaths', async () => {
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({
           prefix: 'shop_',
@@ -193,10 +202,10 @@ describe('MetricsModule options', () => {
   });
 
   it('exports prom-client default metrics unless defaultMetrics is false', async () => {
-    const withDefaults = await createApp({
+    const withDefaults = await boot({
       imports: [MetricsModule.forRoot()],
     });
-    const without = await createApp({
+    const without = await boot({
       imports: [MetricsModule.forRoot({ defaultMetrics: false })],
     });
     try {
@@ -217,7 +226,7 @@ describe('MetricsModule options', () => {
   });
 
   it('records nothing and serves nothing when enabled is false', async () => {
-    const app = await createApp({
+    const app = await boot({
       imports: [MetricsModule.forRoot({ enabled: false }), HttpFixtureModule],
     });
     try {
@@ -236,7 +245,7 @@ describe('MetricsModule options', () => {
 
   it('uses a registry the user passes in', async () => {
     const registry = new Registry();
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({ registry, defaultMetrics: false }),
         HttpFixtureModule,
@@ -254,7 +263,7 @@ describe('MetricsModule options', () => {
   });
 
   it('includes the global prefix and the version in the route and serves metrics at the unprefixed path', async () => {
-    const app = await createApp(
+    const app = await boot(
       {
         imports: [MetricsModule.forRoot({ defaultMetrics: false })],
         controllers: [VersionedController],
@@ -284,12 +293,17 @@ describe('MetricsModule options', () => {
   });
 });
 
-describe('Isolation', () => {
+describe.each(ADAPTERS)('Isolation on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   it('gives two apps in one process their own registries and counts', async () => {
-    const first = await createApp({
+    const first = await boot({
       imports: [MetricsModule.forRoot(), HttpFixtureModule],
     });
-    const second = await createApp({
+    const second = await boot({
       imports: [MetricsModule.forRoot(), HttpFixtureModule],
     });
     try {
@@ -316,11 +330,16 @@ describe('Isolation', () => {
   });
 });
 
-describe('Exposition', () => {
+describe.each(ADAPTERS)('Exposition on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   const promtool = findPromtool();
 
   it('serves the Prometheus text content type', async () => {
-    const app = await createApp({ imports: [MetricsModule.forRoot()] });
+    const app = await boot({ imports: [MetricsModule.forRoot()] });
     try {
       const response = await request(app.getHttpServer())
         .get('/metrics')
@@ -336,7 +355,7 @@ describe('Exposition', () => {
   (promtool ? it : it.skip)(
     'passes promtool check metrics after traffic of every kind',
     async () => {
-      const app = await createApp({
+      const app = await boot({
         imports: [
           MetricsModule.forRoot({ defaultLabels: { service: 'api' } }),
           HttpFixtureModule,
@@ -386,7 +405,12 @@ function findPromtool(): string | undefined {
   }
 }
 
-describe('Metrics path', () => {
+describe.each(ADAPTERS)('Metrics path on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   it('is served past a global guard that rejects every route', async () => {
     @Injectable()
     class DenyAll implements CanActivate {
@@ -394,7 +418,7 @@ describe('Metrics path', () => {
         throw new ForbiddenException();
       }
     }
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({ defaultMetrics: false }),
         HttpFixtureModule,
@@ -419,7 +443,12 @@ describe('Metrics path', () => {
   });
 });
 
-describe('Module extras', () => {
+describe.each(ADAPTERS)('Module extras on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   it('registers a MetricsInterceptor subclass given as interceptor in place of the default', async () => {
     class TimeoutAwareInterceptor extends MetricsInterceptor {
       protected override onError(
@@ -434,7 +463,7 @@ describe('Module extras', () => {
         super.onError(exchange, unwrapped, context);
       }
     }
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({
           defaultMetrics: false,
@@ -466,7 +495,7 @@ describe('Module extras', () => {
   });
 
   it('keeps isGlobal out of the options and still works when not global', async () => {
-    const app = await createApp({
+    const app = await boot({
       imports: [MetricsModule.forRoot({ isGlobal: false }), HttpFixtureModule],
     });
     try {
