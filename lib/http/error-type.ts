@@ -45,8 +45,8 @@ export function httpErrorType(outcome: HttpOutcome): ErrorType | undefined {
 
 /**
  * A body that could not be parsed: body-parser's `type`s (Express), Fastify's content-type parser
- * codes, or a `SyntaxError` answered with 400 (the JSON parser's, Fastify's prototype-poisoning
- * check). Body limits (413) and unsupported media types (415 on Fastify) are not: they map by
+ * codes, or, answered with 400, a `SyntaxError` (the JSON parser's, Fastify's prototype-poisoning
+ * check) or a zlib error (a compressed body that does not inflate). Body limits (413) and unsupported media types (415 on Fastify) are not: they map by
  * status.
  */
 function isDeserializationError(error: unknown, status: number): boolean {
@@ -55,7 +55,11 @@ function isDeserializationError(error: unknown, status: number): boolean {
   if (typeof type === 'string' && BODY_PARSE_FAILURES.has(type)) return true;
   if (typeof code === 'string' && FASTIFY_BODY_PARSE_FAILURES.has(code))
     return true;
-  if (error instanceof SyntaxError && status === 400) return true;
+  if (status === 400) {
+    if (error instanceof SyntaxError) return true;
+    // zlib could not inflate a body sent with Content-Encoding gzip/deflate/br.
+    if (typeof code === 'string' && code.startsWith('Z_')) return true;
+  }
   const cause = (error as { cause?: unknown }).cause;
   return (
     cause !== undefined &&
