@@ -11,9 +11,12 @@ import {
   VersioningType,
   type INestApplication,
   type ModuleMetadata,
+  type CallHandler,
   type ExecutionContext,
+  type NestInterceptor,
 } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Registry, register as globalRegistry } from 'prom-client';
 import request from 'supertest';
@@ -437,6 +440,98 @@ describe.each(ADAPTERS)('Metrics path on %s', (adapter) => {
           error_type: 'forbidden',
         }),
       ).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+  it('is not seen by global interceptors', async () => {
+    let intercepted = 0;
+    @Injectable()
+    class Counting implements NestInterceptor {
+      intercept(_context: ExecutionContext, next: CallHandler) {
+        intercepted += 1;
+        return next.handle();
+      }
+    }
+    const app = await boot({
+      imports: [
+        MetricsModule.forRoot({ defaultMetrics: false }),
+        HttpFixtureModule,
+      ],
+      providers: [{ provide: APP_INTERCEPTOR, useClass: Counting }],
+    });
+    try {
+      await scrape(app);
+      await request(app.getHttpServer()).get('/metrics/').expect(200);
+      expect(intercepted).toBe(0);
+      await request(app.getHttpServer()).get('/items').expect(200);
+      expect(intercepted).toBe(1);
+      expect(
+        sum(await scrape(app), 'requests_total', { route: '/items' }),
+      ).toBe(1);
+      expect(intercepted).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('Fastify adapter', () => {
+  it('keeps running a request hook the app set on the adapter, before Nest middleware', async () => {
+    const seen: string[] = [];
+    const app = await createApp(
+      {
+        imports: [
+          MetricsModule.forRoot({ defaultMetrics: false }),
+          HttpFixtureModule,
+        ],
+      },
+      (nest) =>
+        (nest.getHttpAdapter() as unknown as FastifyAdapter).setOnRequestHook(
+          (request, _reply, done) => {
+            seen.push(request.raw.url ?? '');
+            done();
+          },
+        ),
+      'fastify',
+    );
+    try {
+      await request(app.getHttpServer()).get('/items/1').expect(200);
+      await request(app.getHttpServer()).get('/blocked').expect(429);
+      expect(seen).toEqual(['/items/1', '/blocked']);
+      const samples = await scrape(app);
+      expect(
+        sum(samples, 'requests_total', { route: '/items/:id', status: '200' }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'requests_total', { route: '/blocked', status: '429' }),
+      ).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('leaves the metrics path to an app route at the same path, as on Express', async () => {
+    @Controller('metrics')
+    class OwnMetricsController {
+      @Get()
+      own() {
+        return 'own';
+      }
+    }
+    const app = await createApp(
+      {
+        imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+        controllers: [OwnMetricsController],
+      },
+      undefined,
+      'fastify',
+    );
+    try {
+      const response = await request(app.getHttpServer())
+        .get('/metrics')
+        .expect(200);
+      expect(response.text).toBe('own');
     } finally {
       await app.close();
     }
