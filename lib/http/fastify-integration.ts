@@ -15,7 +15,7 @@ type RequestHook = (
 
 /** The parts of `FastifyAdapter` used here (the package is never imported). */
 export interface FastifyAdapterLike {
-  setOnRequestHook(hook: RequestHook): void;
+  setOnRequestHook?(hook: RequestHook): void;
 }
 
 /** The parts of a Fastify instance used here. */
@@ -53,13 +53,17 @@ export function instrumentFastify(
   adapter: FastifyAdapterLike,
   instance: FastifyInstanceLike,
 ): void {
-  const previous: unknown = Reflect.get(adapter, 'onRequestHook');
-  adapter.setOnRequestHook(function (this: unknown, request, reply, done) {
-    FastifyRouteResolver.rememberRoute(request);
-    if (typeof previous === 'function')
-      return (previous as RequestHook).call(this, request, reply, done);
-    done();
-  });
+  // A custom adapter around a Fastify instance may not have the hook slot; the plain hook below
+  // still reads the route there, for every request that reaches it.
+  if (typeof adapter.setOnRequestHook === 'function') {
+    const previous: unknown = Reflect.get(adapter, 'onRequestHook');
+    adapter.setOnRequestHook(function (this: unknown, request, reply, done) {
+      FastifyRouteResolver.rememberRoute(request);
+      if (typeof previous === 'function')
+        return (previous as RequestHook).call(this, request, reply, done);
+      done();
+    });
+  }
   instance.addHook('onRequest', (request, _reply, done) => {
     FastifyRouteResolver.rememberRoute(request);
     done();
