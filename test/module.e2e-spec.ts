@@ -9,9 +9,14 @@ import {
   Injectable,
   Module,
   VersioningType,
+  type INestApplication,
+  type ModuleMetadata,
+  type CallHandler,
   type ExecutionContext,
+  type NestInterceptor,
 } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Registry, register as globalRegistry } from 'prom-client';
 import request from 'supertest';
@@ -25,7 +30,7 @@ import {
   type MetricsModuleOptions,
 } from '../lib/index.js';
 import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
-import { createApp } from './helpers/create-app.js';
+import { ADAPTERS, createApp } from './helpers/create-app.js';
 import { find, parseSamples, scrape, sum } from './helpers/metrics-text.js';
 
 @Controller({ path: 'things', version: '1' })
@@ -109,6 +114,13 @@ describe('MetricsModule options', () => {
     }).compile();
     await expect(compile).rejects.toThrow(/option "buckets" must be/);
   });
+});
+
+describe.each(ADAPTERS)('MetricsModule options over HTTP on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
 
   it('takes options from an async factory with injected providers', async () => {
     @Injectable()
@@ -118,7 +130,7 @@ describe('MetricsModule options', () => {
     @Module({ providers: [Config], exports: [Config] })
     class ConfigModule {}
 
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRootAsync({
           imports: [ConfigModule],
@@ -151,7 +163,7 @@ describe('MetricsModule options', () => {
   });
 
   it('applies prefix, defaultLabels, buckets and excludePaths', async () => {
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({
           prefix: 'shop_',
@@ -193,10 +205,10 @@ describe('MetricsModule options', () => {
   });
 
   it('exports prom-client default metrics unless defaultMetrics is false', async () => {
-    const withDefaults = await createApp({
+    const withDefaults = await boot({
       imports: [MetricsModule.forRoot()],
     });
-    const without = await createApp({
+    const without = await boot({
       imports: [MetricsModule.forRoot({ defaultMetrics: false })],
     });
     try {
@@ -217,7 +229,7 @@ describe('MetricsModule options', () => {
   });
 
   it('records nothing and serves nothing when enabled is false', async () => {
-    const app = await createApp({
+    const app = await boot({
       imports: [MetricsModule.forRoot({ enabled: false }), HttpFixtureModule],
     });
     try {
@@ -236,7 +248,7 @@ describe('MetricsModule options', () => {
 
   it('uses a registry the user passes in', async () => {
     const registry = new Registry();
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({ registry, defaultMetrics: false }),
         HttpFixtureModule,
@@ -254,7 +266,7 @@ describe('MetricsModule options', () => {
   });
 
   it('includes the global prefix and the version in the route and serves metrics at the unprefixed path', async () => {
-    const app = await createApp(
+    const app = await boot(
       {
         imports: [MetricsModule.forRoot({ defaultMetrics: false })],
         controllers: [VersionedController],
@@ -284,12 +296,17 @@ describe('MetricsModule options', () => {
   });
 });
 
-describe('Isolation', () => {
+describe.each(ADAPTERS)('Isolation on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   it('gives two apps in one process their own registries and counts', async () => {
-    const first = await createApp({
+    const first = await boot({
       imports: [MetricsModule.forRoot(), HttpFixtureModule],
     });
-    const second = await createApp({
+    const second = await boot({
       imports: [MetricsModule.forRoot(), HttpFixtureModule],
     });
     try {
@@ -316,11 +333,16 @@ describe('Isolation', () => {
   });
 });
 
-describe('Exposition', () => {
+describe.each(ADAPTERS)('Exposition on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   const promtool = findPromtool();
 
   it('serves the Prometheus text content type', async () => {
-    const app = await createApp({ imports: [MetricsModule.forRoot()] });
+    const app = await boot({ imports: [MetricsModule.forRoot()] });
     try {
       const response = await request(app.getHttpServer())
         .get('/metrics')
@@ -336,7 +358,7 @@ describe('Exposition', () => {
   (promtool ? it : it.skip)(
     'passes promtool check metrics after traffic of every kind',
     async () => {
-      const app = await createApp({
+      const app = await boot({
         imports: [
           MetricsModule.forRoot({ defaultLabels: { service: 'api' } }),
           HttpFixtureModule,
@@ -386,7 +408,12 @@ function findPromtool(): string | undefined {
   }
 }
 
-describe('Metrics path', () => {
+describe.each(ADAPTERS)('Metrics path on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   it('is served past a global guard that rejects every route', async () => {
     @Injectable()
     class DenyAll implements CanActivate {
@@ -394,7 +421,7 @@ describe('Metrics path', () => {
         throw new ForbiddenException();
       }
     }
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({ defaultMetrics: false }),
         HttpFixtureModule,
@@ -417,9 +444,106 @@ describe('Metrics path', () => {
       await app.close();
     }
   });
+  it('is not seen by global interceptors', async () => {
+    let intercepted = 0;
+    @Injectable()
+    class Counting implements NestInterceptor {
+      intercept(_context: ExecutionContext, next: CallHandler) {
+        intercepted += 1;
+        return next.handle();
+      }
+    }
+    const app = await boot({
+      imports: [
+        MetricsModule.forRoot({ defaultMetrics: false }),
+        HttpFixtureModule,
+      ],
+      providers: [{ provide: APP_INTERCEPTOR, useClass: Counting }],
+    });
+    try {
+      await scrape(app);
+      await request(app.getHttpServer()).get('/metrics/').expect(200);
+      expect(intercepted).toBe(0);
+      await request(app.getHttpServer()).get('/items').expect(200);
+      expect(intercepted).toBe(1);
+      expect(
+        sum(await scrape(app), 'requests_total', { route: '/items' }),
+      ).toBe(1);
+      expect(intercepted).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
 });
 
-describe('Module extras', () => {
+describe('Fastify adapter', () => {
+  it('keeps running a request hook the app set on the adapter, before Nest middleware', async () => {
+    const seen: string[] = [];
+    const app = await createApp(
+      {
+        imports: [
+          MetricsModule.forRoot({ defaultMetrics: false }),
+          HttpFixtureModule,
+        ],
+      },
+      (nest) =>
+        (nest.getHttpAdapter() as unknown as FastifyAdapter).setOnRequestHook(
+          (request, _reply, done) => {
+            seen.push(request.raw.url ?? '');
+            done();
+          },
+        ),
+      'fastify',
+    );
+    try {
+      await request(app.getHttpServer()).get('/items/1').expect(200);
+      await request(app.getHttpServer()).get('/blocked').expect(429);
+      expect(seen).toEqual(['/items/1', '/blocked']);
+      const samples = await scrape(app);
+      expect(
+        sum(samples, 'requests_total', { route: '/items/:id', status: '200' }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'requests_total', { route: '/blocked', status: '429' }),
+      ).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('leaves the metrics path to an app route at the same path, as on Express', async () => {
+    @Controller('metrics')
+    class OwnMetricsController {
+      @Get()
+      own() {
+        return 'own';
+      }
+    }
+    const app = await createApp(
+      {
+        imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+        controllers: [OwnMetricsController],
+      },
+      undefined,
+      'fastify',
+    );
+    try {
+      const response = await request(app.getHttpServer())
+        .get('/metrics')
+        .expect(200);
+      expect(response.text).toBe('own');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('Module extras on %s', (adapter) => {
+  const boot = (
+    metadata: ModuleMetadata,
+    configure?: (app: INestApplication) => void,
+  ) => createApp(metadata, configure, adapter);
+
   it('registers a MetricsInterceptor subclass given as interceptor in place of the default', async () => {
     class TimeoutAwareInterceptor extends MetricsInterceptor {
       protected override onError(
@@ -434,7 +558,7 @@ describe('Module extras', () => {
         super.onError(exchange, unwrapped, context);
       }
     }
-    const app = await createApp({
+    const app = await boot({
       imports: [
         MetricsModule.forRoot({
           defaultMetrics: false,
@@ -466,7 +590,7 @@ describe('Module extras', () => {
   });
 
   it('keeps isGlobal out of the options and still works when not global', async () => {
-    const app = await createApp({
+    const app = await boot({
       imports: [MetricsModule.forRoot({ isGlobal: false }), HttpFixtureModule],
     });
     try {

@@ -8,6 +8,12 @@ const BODY_PARSE_FAILURES = new Set([
   'encoding.unsupported',
 ]);
 
+/** Fastify's codes for a body it received but could not parse. */
+const FASTIFY_BODY_PARSE_FAILURES = new Set([
+  'FST_ERR_CTP_INVALID_JSON_BODY',
+  'FST_ERR_CTP_EMPTY_JSON_BODY',
+]);
+
 /** What went wrong with an HTTP exchange, as far as the library could see it. */
 export interface HttpOutcome {
   status: number;
@@ -25,7 +31,7 @@ export function httpErrorType(outcome: HttpOutcome): ErrorType | undefined {
   if (outcome.aborted) return 'aborted';
   const { status, error } = outcome;
   if (status < 400) return undefined;
-  if (isDeserializationError(error)) return 'deserialization';
+  if (isDeserializationError(error, status)) return 'deserialization';
   if (status === 408 || status === 504 || isTimeoutError(error))
     return 'timeout';
   if (status >= 500) return 'internal';
@@ -37,13 +43,28 @@ export function httpErrorType(outcome: HttpOutcome): ErrorType | undefined {
   return 'client_error';
 }
 
-function isDeserializationError(error: unknown): boolean {
+/**
+ * A body that could not be parsed: body-parser's `type`s (Express), Fastify's content-type parser
+ * codes, or, answered with 400, a `SyntaxError` (the JSON parser's, Fastify's prototype-poisoning
+ * check) or a zlib error (a compressed body that does not inflate). Body limits (413) and unsupported media types (415 on Fastify) are not: they map by
+ * status.
+ */
+function isDeserializationError(error: unknown, status: number): boolean {
   if (error === null || typeof error !== 'object') return false;
-  const type = (error as { type?: unknown }).type;
+  const { type, code } = error as { type?: unknown; code?: unknown };
   if (typeof type === 'string' && BODY_PARSE_FAILURES.has(type)) return true;
+  if (typeof code === 'string' && FASTIFY_BODY_PARSE_FAILURES.has(code))
+    return true;
+  if (status === 400) {
+    if (error instanceof SyntaxError) return true;
+    // zlib could not inflate a body sent with Content-Encoding gzip/deflate/br.
+    if (typeof code === 'string' && code.startsWith('Z_')) return true;
+  }
   const cause = (error as { cause?: unknown }).cause;
   return (
-    cause !== undefined && cause !== error && isDeserializationError(cause)
+    cause !== undefined &&
+    cause !== error &&
+    isDeserializationError(cause, status)
   );
 }
 

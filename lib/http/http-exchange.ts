@@ -15,6 +15,8 @@ export class HttpExchange {
   error: unknown = undefined;
   streamFailed = false;
   ended = false;
+  /** The route template the framework reported while routing (Fastify), if it did. */
+  route: string | undefined = undefined;
 
   constructor(
     readonly owner: ExchangeOwner,

@@ -108,10 +108,12 @@ export class HttpInstrumentation implements ExchangeOwner {
       const method = req.method ?? 'GET';
       const route = this.routes.resolve(req, exchange.pathname);
       if (this.options.excludePaths.has(route)) return;
-      const sentStatus =
-        aborted && !res.headersSent
-          ? CLIENT_CLOSED_STATUS
-          : String(res.statusCode);
+      // The client left in the middle of its request: whatever the app answered went nowhere.
+      const requestAbandoned = !req.complete && req.readableAborted;
+      const clientClosed = requestAbandoned || (aborted && !res.headersSent);
+      const sentStatus = clientClosed
+        ? CLIENT_CLOSED_STATUS
+        : String(res.statusCode);
       const noBody =
         method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
       this.metrics.record(this.series(method, route), {
@@ -122,8 +124,9 @@ export class HttpInstrumentation implements ExchangeOwner {
         errorType: httpErrorType({
           status: res.statusCode,
           error: exchange.error,
-          aborted,
+          aborted: aborted || requestAbandoned,
           streamFailed:
+            !requestAbandoned &&
             aborted &&
             res.headersSent &&
             (exchange.streamFailed || res.errored != null),

@@ -13,8 +13,17 @@ import { MetricsEndpoint } from '../scrape/metrics-endpoint.js';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { ExpressRouteResolver } from './express-route-resolver.js';
+import { FastifyRouteResolver } from './fastify-route-resolver.js';
+import {
+  instrumentFastify,
+  serveOnFastify,
+  type FastifyAdapterLike,
+} from './fastify-integration.js';
 import { exchangeOfRequest } from './http-exchange.js';
-import { HttpInstrumentation } from './http-instrumentation.js';
+import {
+  HttpInstrumentation,
+  type RouteResolver,
+} from './http-instrumentation.js';
 
 /** Attaches the HTTP instrumentation and serves the metrics path once the app's routes exist. */
 @Injectable()
@@ -23,7 +32,7 @@ export class HttpMetricsLifecycle
 {
   private readonly logger = new Logger('MetricsModule');
   private instrumentation: HttpInstrumentation | undefined;
-  private routes: ExpressRouteResolver | undefined;
+  private expressRoutes: ExpressRouteResolver | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -39,31 +48,39 @@ export class HttpMetricsLifecycle
     const adapter = this.adapterHost?.httpAdapter;
     if (!this.options.enabled || !adapter) return;
     const app = adapter.getInstance();
+    const server = adapter.getHttpServer() as Server;
+    const handle = (req: IncomingMessage, res: ServerResponse) =>
+      this.endpoint.handle(req, res);
     if (ExpressRouteResolver.supports(app)) {
-      this.routes = new ExpressRouteResolver(app);
-      this.routes.rememberAppRoutes();
-      this.instrumentation = new HttpInstrumentation(
-        this.metrics,
-        this.routes,
-        this.options,
-      );
-      this.instrumentation.attach(adapter.getHttpServer() as Server);
+      this.expressRoutes = new ExpressRouteResolver(app);
+      this.expressRoutes.rememberAppRoutes();
+      this.attach(server, this.expressRoutes);
       app.use(keepBodyParserError);
+      adapter.get(this.options.path, handle);
+    } else if (FastifyRouteResolver.supports(app)) {
+      this.attach(server, new FastifyRouteResolver());
+      instrumentFastify(adapter as unknown as FastifyAdapterLike, app);
+      serveOnFastify(app, this.options.path, handle, this.logger);
     } else {
       this.logger.warn(
-        `HTTP requests are not measured: the ${adapter.constructor.name} adapter is not supported (use @nestjs/platform-express).`,
+        `HTTP requests are not measured: the ${adapter.constructor.name} adapter is not supported (use @nestjs/platform-express or @nestjs/platform-fastify).`,
       );
+      adapter.get(this.options.path, handle);
     }
-    adapter.get(
-      this.options.path,
-      (req: IncomingMessage, res: ServerResponse) =>
-        this.endpoint.handle(req, res),
+  }
+
+  private attach(server: Server, routes: RouteResolver): void {
+    this.instrumentation = new HttpInstrumentation(
+      this.metrics,
+      routes,
+      this.options,
     );
+    this.instrumentation.attach(server);
   }
 
   // Nest adds its 404 handlers (some of them routes) between onModuleInit and here.
   onApplicationBootstrap(): void {
-    this.routes?.rememberNotFoundRoutes();
+    this.expressRoutes?.rememberNotFoundRoutes();
   }
 
   onApplicationShutdown(): void {

@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import { UNMATCHED_ROUTE } from '../metrics.constants.js';
+import { exchangeOf, exchangeOfRequest } from './http-exchange.js';
+import type { RouteResolver } from './http-instrumentation.js';
+
+/** The parts of a Fastify request the resolver reads (Fastify is never imported). */
+export interface FastifyRequestLike {
+  raw: IncomingMessage;
+  is404?: boolean;
+  routeOptions?: { url?: string | null };
+}
+
+/**
+ * Finds the route template of a Fastify request. Fastify routes a request before any hook runs,
+ * so the template is known from the first `onRequest` hook on: `rememberRoute` keeps it on the
+ * exchange, and requests Fastify answered with its not-found handler, or rejected before routing
+ * (a malformed URL), are `UNMATCHED`.
+ */
+export class FastifyRouteResolver implements RouteResolver {
+  static supports(app: unknown): boolean {
+    const instance = app as Record<string, unknown> | undefined;
+    return (
+      typeof instance?.addHook === 'function' &&
+      typeof instance.route === 'function' &&
+      typeof instance.hasRoute === 'function' &&
+      typeof instance.routing === 'function'
+    );
+  }
+
+  /** Keeps the template Fastify matched on the request's exchange; call from a request hook. */
+  static rememberRoute(request: FastifyRequestLike): void {
+    const exchange = exchangeOf(request);
+    if (exchange === undefined || exchange.route !== undefined) return;
+    const url = request.routeOptions?.url;
+    exchange.route =
+      request.is404 === true || typeof url !== 'string' || url === ''
+        ? UNMATCHED_ROUTE
+        : url;
+  }
+
+  resolve(req: IncomingMessage): string {
+    return exchangeOfRequest(req)?.route ?? UNMATCHED_ROUTE;
+  }
+}
