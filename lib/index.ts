@@ -21,6 +21,9 @@ export {
   METRICS_REGISTRY,
   UNMATCHED_ROUTE,
   DEFAULT_DURATION_BUCKETS,
+  DEFAULT_MAX_SERIES,
+  OVERFLOW_LABEL_VALUE,
+  OTHER_METHOD,
 } from './metrics.constants.js';
 export { METRICS_MODULE_OPTIONS } from './metrics.module-definition.js';
 export type { MetricsModuleExtras } from './metrics.module-definition.js';

@@ -14,6 +14,15 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
 
 export const DEFAULT_METRICS_PATH = '/metrics';
 
+/** Default `maxSeries`: label sets one metric family may hold before new ones fold into `OVERFLOW`. */
+export const DEFAULT_MAX_SERIES = 2000;
+
+/** The value of every varying label of the one series that label sets beyond `maxSeries` fold into. */
+export const OVERFLOW_LABEL_VALUE = 'OVERFLOW';
+
+/** The `method` label of an HTTP request whose method is not a standard one (as OpenTelemetry names it). */
+export const OTHER_METHOD = '_OTHER';
+
 export const DEFAULT_TIMED_NAME = 'method_duration_seconds';
 export const DEFAULT_COUNTED_NAME = 'method_calls_total';
 
@@ -30,3 +39,5 @@ export const MISNAMED_DEFAULT_METRICS = [
 
 export const METRIC_NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 export const LABEL_NAME_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** A metrics path: starts with "/", is not "/" and has no spaces, "?" or "#". */
+export const METRICS_PATH_PATTERN = /^\/[^\s?#]+$/;

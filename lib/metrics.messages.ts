@@ -1,5 +1,12 @@
 const PREFIX = 'nestjs-metrics:';
 
+/** What the `path` option (and `METRICS_PATH`) must be. */
+export const PATH_RULE =
+  'a path that starts with "/", is not "/" and has no spaces, "?" or "#"';
+/** What the `prefix` option (and `METRICS_PREFIX`) must be. */
+export const PREFIX_RULE =
+  'a string of [a-zA-Z0-9_:] that does not start with a digit';
+
 export const invalidOptionMessage = (
   option: string,
   expected: string,
@@ -20,6 +27,16 @@ export const invalidMetricNameMessage = (name: string) =>
 
 export const invalidLabelNameMessage = (metric: string, label: string) =>
   `${PREFIX} label "${label}" of metric "${metric}" is not a valid Prometheus label name (expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with __).`;
+
+export const invalidEnvironmentMessage = (
+  variable: string,
+  expected: string,
+  got: string,
+) =>
+  `${PREFIX} environment variable ${variable} must be ${expected}; got ${JSON.stringify(got)}.`;
+
+export const seriesLimitMessage = (families: readonly string[], max: number) =>
+  `${PREFIX} metric ${families.map((f) => `"${f}"`).join(', ')} reached ${max} label sets (option "maxSeries"); new label sets are recorded in one series whose label values read "OVERFLOW". Keep unbounded values (ids, raw input) out of labels, or raise "maxSeries".`;
 
 export const recordingFailedMessage =
   'nestjs-metrics: recording a request failed; the request was not affected';

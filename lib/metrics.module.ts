@@ -44,7 +44,11 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
     {
       provide: RequestMetrics,
       useFactory: (options: ResolvedMetricsOptions, registry: Registry) => {
-        const metrics = new RequestMetrics(options.prefix, options.buckets);
+        const metrics = new RequestMetrics(
+          options.prefix,
+          options.buckets,
+          options.maxSeries,
+        );
         if (options.enabled) metrics.register(registry);
         return metrics;
       },

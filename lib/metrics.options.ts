@@ -1,11 +1,18 @@
 import { Registry } from 'prom-client';
 import {
   DEFAULT_DURATION_BUCKETS,
+  DEFAULT_MAX_SERIES,
   DEFAULT_METRICS_PATH,
   LABEL_NAME_PATTERN,
   METRIC_NAME_PATTERN,
+  METRICS_PATH_PATTERN,
 } from './metrics.constants.js';
-import { invalidOptionMessage } from './metrics.messages.js';
+import {
+  invalidOptionMessage,
+  PATH_RULE,
+  PREFIX_RULE,
+} from './metrics.messages.js';
+import { environmentOptions } from './metrics.environment.js';
 import type {
   MetricsModuleOptions,
   ResolvedMetricsOptions,
@@ -20,20 +27,20 @@ const KNOWN_OPTIONS = new Set<string>([
   'registry',
   'excludePaths',
   'enabled',
+  'maxSeries',
 ]);
 
-/** Merges the defaults into the user's options and checks every value; throws naming the option. */
+/**
+ * Merges the options given in code over those of the environment (`METRICS_*`, read now) over the
+ * defaults, and checks every value; throws naming the option or the variable.
+ */
 export function resolveOptions(
-  options: MetricsModuleOptions = {},
+  given: MetricsModuleOptions = {},
 ): ResolvedMetricsOptions {
-  if (
-    options === null ||
-    typeof options !== 'object' ||
-    Array.isArray(options)
-  ) {
-    throw new TypeError(invalidOptionMessage('options', 'an object', options));
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
+    throw new TypeError(invalidOptionMessage('options', 'an object', given));
   }
-  for (const key of Object.keys(options)) {
+  for (const key of Object.keys(given)) {
     if (!KNOWN_OPTIONS.has(key)) {
       throw new TypeError(
         invalidOptionMessage(
@@ -44,6 +51,7 @@ export function resolveOptions(
       );
     }
   }
+  const options = { ...environmentOptions(), ...definedOnly(given) };
   return {
     path: resolvePath(options.path),
     prefix: resolvePrefix(options.prefix),
@@ -58,19 +66,31 @@ export function resolveOptions(
     registry: resolveRegistry(options.registry),
     excludePaths: resolveExcludePaths(options.excludePaths),
     enabled: resolveBoolean(options.enabled, 'enabled', true),
+    maxSeries: resolveMaxSeries(options.maxSeries),
   };
+}
+
+/** The options given a value: `undefined` (e.g. from an unset config key) leaves the environment's. */
+function definedOnly(options: MetricsModuleOptions): MetricsModuleOptions {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  );
+}
+
+function resolveMaxSeries(max: unknown): number {
+  if (max === undefined) return DEFAULT_MAX_SERIES;
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
+    throw new TypeError(
+      invalidOptionMessage('maxSeries', 'a positive integer', max),
+    );
+  }
+  return max;
 }
 
 function resolvePath(path: unknown): string {
   if (path === undefined) return DEFAULT_METRICS_PATH;
-  if (typeof path !== 'string' || !/^\/[^\s?#]*$/.test(path) || path === '/') {
-    throw new TypeError(
-      invalidOptionMessage(
-        'path',
-        'a path that starts with "/", is not "/" and has no spaces, "?" or "#"',
-        path,
-      ),
-    );
+  if (typeof path !== 'string' || !METRICS_PATH_PATTERN.test(path)) {
+    throw new TypeError(invalidOptionMessage('path', PATH_RULE, path));
   }
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
@@ -78,13 +98,7 @@ function resolvePath(path: unknown): string {
 function resolvePrefix(prefix: unknown): string {
   if (prefix === undefined || prefix === '') return '';
   if (typeof prefix !== 'string' || !METRIC_NAME_PATTERN.test(prefix)) {
-    throw new TypeError(
-      invalidOptionMessage(
-        'prefix',
-        'a string of [a-zA-Z0-9_:] that does not start with a digit',
-        prefix,
-      ),
-    );
+    throw new TypeError(invalidOptionMessage('prefix', PREFIX_RULE, prefix));
   }
   return prefix;
 }

@@ -21,6 +21,7 @@ import {
   invalidMetricNameMessage,
   metricConflictMessage,
 } from './metrics.messages.js';
+import { limitLabelSets } from './cardinality/limit-label-sets.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
 type Options<C> = Omit<C, 'name' | 'registers' | 'help'> & { help?: string };
@@ -37,7 +38,8 @@ type RegisteredMetric = AnyMetric & { type?: string; labelNames?: string[] };
 /**
  * Custom metrics in the module's registry. Every getter is get-or-create: asking twice for the
  * same name returns the same metric, and asking with another type or other label names throws.
- * Names get the module's `prefix`.
+ * Names get the module's `prefix`. Each metric holds at most `maxSeries` label sets; new ones
+ * beyond it are recorded in one series whose label values read `OVERFLOW`.
  */
 @Injectable()
 export class MetricsService {
@@ -171,13 +173,14 @@ export class MetricsService {
       return existing as M;
     }
     assertValidNames(fullName, labelNames);
-    return create({
+    const metric = create({
       ...options,
       name: fullName,
       help: options.help ?? fullName,
       labelNames,
       registers: [this.registry],
     } as never);
+    return limitLabelSets(metric, this.options.maxSeries);
   }
 }
 

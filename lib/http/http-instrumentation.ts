@@ -7,6 +7,7 @@ import type {
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { recordingFailedMessage } from '../metrics.messages.js';
 import { httpErrorType } from './error-type.js';
+import { methodLabel } from './http-method.js';
 import {
   attachExchange,
   exchangeOfRequest,
@@ -116,7 +117,7 @@ export class HttpInstrumentation implements ExchangeOwner {
         : String(res.statusCode);
       const noBody =
         method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-      this.metrics.record(this.series(method, route), {
+      this.metrics.record(this.series(methodLabel(method), route), {
         status: sentStatus,
         durationSeconds,
         requestBytes: exchange.requestBytes,

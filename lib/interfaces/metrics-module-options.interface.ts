@@ -18,6 +18,12 @@ export interface MetricsModuleOptions {
   excludePaths?: string[];
   /** `false` records nothing and serves no metrics path. Default `true`. */
   enabled?: boolean;
+  /**
+   * Label sets one metric family may hold (request families, `MetricsService` and decorator
+   * metrics); new label sets beyond it are recorded in one series whose label values read
+   * `OVERFLOW`, and a warning is logged once. Default 2000.
+   */
+  maxSeries?: number;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -30,4 +36,5 @@ export interface ResolvedMetricsOptions {
   registry: Registry | undefined;
   excludePaths: ReadonlySet<string>;
   enabled: boolean;
+  maxSeries: number;
 }

@@ -1,4 +1,9 @@
 import type { Registry } from 'prom-client';
+import { SeriesLimit } from '../cardinality/series-limit.js';
+import {
+  DEFAULT_MAX_SERIES,
+  OVERFLOW_LABEL_VALUE,
+} from '../metrics.constants.js';
 import {
   FamilyView,
   type FamilyValue,
@@ -36,6 +41,8 @@ export class RouteSeries implements RouteKey {
     readonly transport: Transport,
     readonly method: string,
     readonly route: string,
+    /** The series of a transport that label sets beyond `maxSeries` fold into. */
+    readonly overflow = false,
   ) {}
 }
 
@@ -53,16 +60,35 @@ export const REQUEST_FAMILY_NAMES = [
 /**
  * The one writer of the request families shared by every transport. The hot path touches plain
  * numbers in series resolved once per route and status; label objects are built only at scrape time.
+ *
+ * Cardinality is bounded by `maxSeries`: at most that many routes, label sets of the request
+ * families (which share theirs) and label sets of `errors_total`. Beyond it, `method`, `route` and
+ * `status` read `OVERFLOW` (one series per transport; `errors_total` keeps its closed `error_type`).
  */
 export class RequestMetrics {
   private readonly routes = new Map<string, RouteSeries>();
+  private readonly overflowRoutes = new Map<Transport, RouteSeries>();
   private readonly inFlight = new Map<Transport, number>();
   private readonly startedAt = performance.now();
+  private readonly requestSeries: SeriesLimit;
+  private readonly errorSeries: SeriesLimit;
 
   constructor(
     private readonly prefix: string,
     private readonly bounds: readonly number[],
-  ) {}
+    maxSeries = DEFAULT_MAX_SERIES,
+  ) {
+    this.requestSeries = new SeriesLimit(
+      [
+        `${prefix}requests_total`,
+        `${prefix}request_bytes_total`,
+        `${prefix}response_bytes_total`,
+        `${prefix}request_duration_seconds`,
+      ],
+      maxSeries,
+    );
+    this.errorSeries = new SeriesLimit([`${prefix}errors_total`], maxSeries);
+  }
 
   /** Creates the families in `registry`. */
   register(registry: Registry): void {
@@ -131,11 +157,18 @@ export class RequestMetrics {
     for (const view of views) view.register(registry);
   }
 
-  /** The series of a route; resolve it once and keep it. */
+  /**
+   * The series of a route; resolve it once and keep it. Beyond `maxSeries` routes, new ones get
+   * the transport's overflow series, so values from user code (job names, patterns) stay bounded.
+   */
   route(transport: Transport, method: string, route: string): RouteSeries {
     const key = `${transport} ${method} ${route}`;
     let series = this.routes.get(key);
     if (series === undefined) {
+      if (this.routes.size >= this.requestSeries.max) {
+        this.requestSeries.refuse();
+        return this.overflowRoute(transport);
+      }
       series = new RouteSeries(transport, method, route);
       this.routes.set(key, series);
     }
@@ -156,30 +189,64 @@ export class RequestMetrics {
   }
 
   record(route: RouteSeries, record: RequestRecord): void {
-    let series = route.statuses.get(record.status);
-    if (series === undefined) {
-      series = new StatusSeries(
-        {
-          transport: route.transport,
-          method: route.method,
-          route: route.route,
-          status: record.status,
-        },
-        this.bounds.length,
-      );
-      route.statuses.set(record.status, series);
-    }
+    const series =
+      route.statuses.get(record.status) ??
+      this.newStatusSeries(route, record.status);
     series.count += 1;
     series.requestBytes += record.requestBytes;
     series.responseBytes += record.responseBytes;
     series.durationSum += record.durationSeconds;
     series.bucketCounts[this.bucketIndex(record.durationSeconds)] += 1;
-    if (record.errorType !== undefined) {
-      route.errors.set(
-        record.errorType,
-        (route.errors.get(record.errorType) ?? 0) + 1,
-      );
+    const errorType = record.errorType;
+    if (errorType !== undefined) {
+      const errors =
+        route.overflow || route.errors.has(errorType) || this.errorSeries.take()
+          ? route.errors
+          : this.overflowRoute(route.transport).errors;
+      errors.set(errorType, (errors.get(errorType) ?? 0) + 1);
     }
+  }
+
+  /** A status not seen yet on this route: a new series, or the overflow one once the families are full. */
+  private newStatusSeries(route: RouteSeries, status: string): StatusSeries {
+    if (!route.overflow && !this.requestSeries.take()) {
+      route = this.overflowRoute(route.transport);
+    }
+    if (route.overflow) {
+      status = OVERFLOW_LABEL_VALUE;
+      const existing = route.statuses.get(status);
+      if (existing !== undefined) return existing;
+    }
+    const series = new StatusSeries(
+      {
+        transport: route.transport,
+        method: route.method,
+        route: route.route,
+        status,
+      },
+      this.bounds.length,
+    );
+    route.statuses.set(status, series);
+    return series;
+  }
+
+  private overflowRoute(transport: Transport): RouteSeries {
+    let series = this.overflowRoutes.get(transport);
+    if (series === undefined) {
+      series = new RouteSeries(
+        transport,
+        OVERFLOW_LABEL_VALUE,
+        OVERFLOW_LABEL_VALUE,
+        true,
+      );
+      this.overflowRoutes.set(transport, series);
+    }
+    return series;
+  }
+
+  /** Every route series, the overflow ones last. */
+  private allRoutes(): RouteSeries[] {
+    return [...this.routes.values(), ...this.overflowRoutes.values()];
   }
 
   private bucketIndex(seconds: number): number {
@@ -191,15 +258,17 @@ export class RequestMetrics {
 
   /** Zeroes every series in place: adapters keep their route series across a reset. */
   private clear(): void {
-    for (const route of this.routes.values()) {
+    for (const route of this.allRoutes()) {
       route.statuses.clear();
       route.errors.clear();
     }
+    this.requestSeries.clear();
+    this.errorSeries.clear();
   }
 
   private readStatuses(pick: (series: StatusSeries) => number): FamilyValue[] {
     const values: FamilyValue[] = [];
-    for (const route of this.routes.values()) {
+    for (const route of this.allRoutes()) {
       for (const series of route.statuses.values()) {
         values.push({ value: pick(series), labels: series.labels });
       }
@@ -210,7 +279,7 @@ export class RequestMetrics {
   private readHistogram(name: string): FamilyValue[] {
     const values: FamilyValue[] = [];
     const bucketName = `${name}_bucket`;
-    for (const route of this.routes.values()) {
+    for (const route of this.allRoutes()) {
       for (const series of route.statuses.values()) {
         let cumulative = 0;
         for (let i = 0; i < this.bounds.length; i++) {
@@ -254,7 +323,7 @@ export class RequestMetrics {
 
   private readErrors(): FamilyValue[] {
     const values: FamilyValue[] = [];
-    for (const route of this.routes.values()) {
+    for (const route of this.allRoutes()) {
       for (const [errorType, count] of route.errors) {
         values.push({
           value: count,
