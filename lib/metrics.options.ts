@@ -10,6 +10,7 @@ import type {
   MetricsModuleOptions,
   ResolvedMetricsOptions,
 } from './interfaces/metrics-module-options.interface.js';
+import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   'path',
@@ -20,6 +21,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'registry',
   'excludePaths',
   'enabled',
+  'auth',
 ]);
 
 /** Merges the defaults into the user's options and checks every value; throws naming the option. */
@@ -58,6 +60,7 @@ export function resolveOptions(
     registry: resolveRegistry(options.registry),
     excludePaths: resolveExcludePaths(options.excludePaths),
     enabled: resolveBoolean(options.enabled, 'enabled', true),
+    auth: resolveScrapeAuth(options.auth),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 
 /** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
 export interface MetricsModuleOptions {
@@ -18,6 +19,11 @@ export interface MetricsModuleOptions {
   excludePaths?: string[];
   /** `false` records nothing and serves no metrics path. Default `true`. */
   enabled?: boolean;
+  /**
+   * Credentials a scrape must present: `{ bearer }`, `{ username, password }` (HTTP Basic) or a
+   * function of the raw request. Default none (the metrics path is open).
+   */
+  auth?: ScrapeAuthOption;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -30,4 +36,5 @@ export interface ResolvedMetricsOptions {
   registry: Registry | undefined;
   excludePaths: ReadonlySet<string>;
   enabled: boolean;
+  auth: ScrapeAuth | undefined;
 }
