@@ -50,6 +50,7 @@ function quality(format: ExpositionFormat, ranges: WeightedElement[]): number {
   let q = 0;
   for (const range of ranges) {
     const specificity = matchSpecificity(format, range);
+    if (specificity < 0) continue;
     if (specificity > bestSpecificity) {
       bestSpecificity = specificity;
       q = range.q;
