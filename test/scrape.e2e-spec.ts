@@ -28,7 +28,10 @@ const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 /** Requests that leave every request family with series, errors and histogram included. */
-async function recordTraffic(app: INestApplication): Promise<void> {
+async function recordTraffic(
+  app: INestApplication,
+  gaugeHelp = 'Jobs waiting.',
+): Promise<void> {
   const server = app.getHttpServer();
   await request(server).get('/items').expect(200);
   await request(server).get('/items/1').expect(200);
@@ -46,7 +49,7 @@ async function recordTraffic(app: INestApplication): Promise<void> {
     },
     3,
   );
-  metrics.gauge('queue_depth', { help: 'Jobs waiting.' }).set(7);
+  metrics.gauge('queue_depth', { help: gaugeHelp }).set(7);
   metrics
     .histogram('job_seconds', { labelNames: ['job'], buckets: [0.1, 1] })
     .observe({ job: 'mail' }, 0.5);
@@ -235,6 +238,22 @@ describe('Scrape format negotiation', () => {
     expect(registry.contentType).toBe(TEXT_TYPE);
     expect(await app.get(MetricsService).metrics()).toMatch(
       /^# TYPE requests_total counter$/m,
+    );
+  });
+
+  it('escapes quotes in HELP in OpenMetrics only, as each format requires', async () => {
+    app.get(MetricsService).gauge('quoted_help', {
+      help: 'Jobs "waiting" \\ queued\non two lines.',
+    });
+    const text = (await rawRequest(url)).body.toString('utf8');
+    const openMetrics = (
+      await rawRequest(url, { accept: PROMETHEUS_ACCEPT })
+    ).body.toString('utf8');
+    expect(text).toContain(
+      '# HELP quoted_help Jobs "waiting" \\\\ queued\\non two lines.\n',
+    );
+    expect(openMetrics).toContain(
+      '# HELP quoted_help Jobs \\"waiting\\" \\\\ queued\\non two lines.\n',
     );
   });
 
@@ -804,7 +823,7 @@ describe('Real Prometheus scrape', () => {
       const dir = mkdtempSync(join(tmpdir(), 'scrape-prom-'));
       let child: ReturnType<typeof spawn> | undefined;
       try {
-        await recordTraffic(app);
+        await recordTraffic(app, 'Jobs "waiting" \\ queued.');
         const target = (await listen(app)).replace('http://', '');
         server = createServer();
         await new Promise<void>((resolve) =>
@@ -870,6 +889,14 @@ describe('Real Prometheus scrape', () => {
         expect((await query('orders_total'))[0].value[1]).toBe('3');
         expect((await query('payload_bytes_count'))[0].value[1]).toBe('1');
         expect(await query('requests')).toEqual([]);
+        const metadata = JSON.parse(
+          (
+            await rawRequest(`${api}/metadata?metric=queue_depth`)
+          ).body.toString(),
+        ).data.queue_depth;
+        expect(metadata).toEqual([
+          { type: 'gauge', help: 'Jobs "waiting" \\ queued.', unit: '' },
+        ]);
       } finally {
         child?.kill('SIGTERM');
         if (child && child.exitCode === null)

@@ -58,7 +58,21 @@ export async function renderExposition(
           : () => metrics,
     },
   }) as Registry;
-  return { text: await scrape.metrics(), contentType: format.contentType };
+  const text = await scrape.metrics();
+  return {
+    text: format === OPENMETRICS_TEXT ? escapeHelpQuotes(text) : text,
+    contentType: format.contentType,
+  };
+}
+
+/**
+ * OpenMetrics escapes `"` in HELP text (the text format does not); prom-client escapes only
+ * `\` and newlines. Every `"` left on a HELP line is a raw one, so escaping them all is exact.
+ */
+function escapeHelpQuotes(text: string): string {
+  return text.replace(/^# HELP [^\n]*"[^\n]*$/gm, (line) =>
+    line.replace(/"/g, '\\"'),
+  );
 }
 
 /** An OpenMetrics counter family is named without `_total`; its samples carry it. */
