@@ -12,6 +12,10 @@ export { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
 export type { HttpExchange } from './http/http-exchange.js';
 export type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
 export type {
+  ScrapeAuthFunction,
+  ScrapeAuthOption,
+} from './scrape/scrape-auth.js';
+export type {
   TimedOptions,
   CountedOptions,
   MetricDecoratorOptions,

@@ -50,3 +50,19 @@ function describe(value: unknown): string {
     return `an object of class ${value.constructor?.name ?? 'Object'}`;
   return `${typeof value} ${String(value)}`;
 }
+
+/** Like `invalidOptionMessage`, for options that hold secrets: it names only the kind of value. */
+export const invalidSecretOptionMessage = (
+  option: string,
+  expected: string,
+  got: unknown,
+) =>
+  `${PREFIX} option "${option}" must be ${expected}; got ${kindOf(got)} (value not shown).`;
+
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return value === '' ? 'an empty string' : 'a string';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

@@ -17,6 +17,7 @@ import type {
   MetricsModuleOptions,
   ResolvedMetricsOptions,
 } from './interfaces/metrics-module-options.interface.js';
+import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   'path',
@@ -28,6 +29,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'excludePaths',
   'enabled',
   'maxSeries',
+  'auth',
 ]);
 
 /**
@@ -67,6 +69,7 @@ export function resolveOptions(
     excludePaths: resolveExcludePaths(options.excludePaths),
     enabled: resolveBoolean(options.enabled, 'enabled', true),
     maxSeries: resolveMaxSeries(options.maxSeries),
+    auth: resolveScrapeAuth(options.auth),
   };
 }
 

@@ -1,21 +1,24 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import {
+  ArgumentsHost,
+  CallHandler,
   CanActivate,
+  Catch,
   Controller,
+  ExceptionFilter,
   ForbiddenException,
   Get,
   HttpException,
   Injectable,
   Module,
+  NestInterceptor,
   VersioningType,
   type INestApplication,
   type ModuleMetadata,
-  type CallHandler,
   type ExecutionContext,
-  type NestInterceptor,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Registry, register as globalRegistry } from 'prom-client';
@@ -470,6 +473,68 @@ describe.each(ADAPTERS)('Metrics path on %s', (adapter) => {
         sum(await scrape(app), 'requests_total', { route: '/items' }),
       ).toBe(1);
       expect(intercepted).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('is served with the metrics credentials past a global deny-all guard, and never reaches the app pipeline', async () => {
+    const seen: string[] = [];
+    @Injectable()
+    class DenyAll implements CanActivate {
+      canActivate(): boolean {
+        seen.push('guard');
+        throw new ForbiddenException();
+      }
+    }
+    @Injectable()
+    class Spy implements NestInterceptor {
+      intercept(_context: ExecutionContext, next: CallHandler) {
+        seen.push('interceptor');
+        return next.handle();
+      }
+    }
+    @Catch()
+    class CatchAll implements ExceptionFilter {
+      catch(_error: unknown, host: ArgumentsHost) {
+        seen.push('filter');
+        host.switchToHttp().getResponse().status(418).end();
+      }
+    }
+    const app = await createApp({
+      imports: [
+        MetricsModule.forRoot({
+          defaultMetrics: false,
+          auth: { bearer: 'scrape-token' },
+        }),
+        HttpFixtureModule,
+      ],
+      providers: [
+        { provide: APP_GUARD, useClass: DenyAll },
+        { provide: APP_INTERCEPTOR, useClass: Spy },
+        { provide: APP_FILTER, useClass: CatchAll },
+      ],
+    });
+    try {
+      await request(app.getHttpServer()).get('/items').expect(418);
+      expect(seen).toEqual(['guard', 'filter']);
+      seen.length = 0;
+      const ok = await request(app.getHttpServer())
+        .get('/metrics')
+        .set('Authorization', 'Bearer scrape-token')
+        .expect(200);
+      expect(
+        sum(parseSamples(ok.text), 'requests_total', {
+          route: '/items',
+          status: '418',
+        }),
+      ).toBe(1);
+      const refused = await request(app.getHttpServer())
+        .get('/metrics')
+        .set('Authorization', 'Bearer wrong');
+      expect(refused.status).toBe(401);
+      expect(refused.text).toBe('unauthorized\n');
+      expect(seen).toEqual([]);
     } finally {
       await app.close();
     }

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 
 /** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
 export interface MetricsModuleOptions {
@@ -24,6 +25,11 @@ export interface MetricsModuleOptions {
    * `OVERFLOW`, and a warning is logged once. Default 2000.
    */
   maxSeries?: number;
+  /**
+   * Credentials a scrape must present: `{ bearer }`, `{ username, password }` (HTTP Basic) or a
+   * function of the raw request. Default none (the metrics path is open).
+   */
+  auth?: ScrapeAuthOption;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -37,4 +43,5 @@ export interface ResolvedMetricsOptions {
   excludePaths: ReadonlySet<string>;
   enabled: boolean;
   maxSeries: number;
+  auth: ScrapeAuth | undefined;
 }

@@ -1,46 +1,139 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY } from '../metrics.constants.js';
+import {
+  METRICS_REGISTRY,
+  METRICS_RESOLVED_OPTIONS,
+} from '../metrics.constants.js';
+import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import { acceptsGzip } from './content-encoding.js';
+import { negotiateFormat } from './exposition-format.js';
+import { renderExposition } from './render-exposition.js';
+import type { ScrapeAuth } from './scrape-auth.js';
+
+// zlib's callback API runs on the libuv thread pool: compressing never blocks the event loop.
+const gzipAsync = promisify(gzip);
+
+const TEXT = 'text/plain; charset=utf-8';
 
 /**
  * Answers a scrape on the raw Node request and response, so the same code serves the metrics
  * path on the app's own HTTP server (any adapter) and on the dedicated metrics port.
+ *
+ * In order: only GET and HEAD are served (405 otherwise); with `auth`, the credentials are
+ * checked (401 with a challenge when refused, 500 when an auth function fails); then the body
+ * is rendered in the format the `Accept` header prefers (OpenMetrics 1.0.0 or the Prometheus
+ * text format 0.0.4) and gzipped when `Accept-Encoding` allows it.
  */
 @Injectable()
 export class MetricsEndpoint {
   private readonly logger = new Logger('MetricsModule');
+  private readonly auth: ScrapeAuth | undefined;
 
-  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
+  constructor(
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(METRICS_RESOLVED_OPTIONS) options: ResolvedMetricsOptions,
+  ) {
+    this.auth = options.auth;
+  }
 
-  async handle(_req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: string;
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(
+        res,
+        405,
+        { 'Content-Type': TEXT, Allow: 'GET, HEAD' },
+        'method not allowed\n',
+      );
+      return;
+    }
+    if (this.auth && !(await this.authorized(this.auth, req, res))) return;
+
+    const format = negotiateFormat(req.headers.accept);
+    const compress = acceptsGzip(req.headers['accept-encoding']);
+    let body: Buffer;
+    let contentType: string;
     try {
-      body = await this.registry.metrics();
+      const rendered = await renderExposition(this.registry, format);
+      contentType = rendered.contentType;
+      body = compress
+        ? await gzipAsync(rendered.text)
+        : Buffer.from(rendered.text, 'utf8');
     } catch (error) {
       this.logger.error(
         'Rendering the metrics failed',
         error instanceof Error ? error.stack : String(error),
       );
-      send(res, 500, 'text/plain; charset=utf-8', 'metrics unavailable\n');
+      send(res, 500, { 'Content-Type': TEXT }, 'metrics unavailable\n');
       return;
     }
-    send(res, 200, this.registry.contentType, body);
+    appendVary(res, 'Accept, Accept-Encoding');
+    send(
+      res,
+      200,
+      {
+        'Content-Type': contentType,
+        ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
+      },
+      body,
+    );
   }
+
+  /** Sends the refusal itself and returns false when the scrape may not proceed. */
+  private async authorized(
+    auth: ScrapeAuth,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<boolean> {
+    let allowed: boolean;
+    try {
+      allowed = await auth.allows(req);
+    } catch (error) {
+      // The message is left out: a check that failed may have put the credentials in it.
+      this.logger.error(
+        `The metrics auth function failed (${kindOfError(error)}); the scrape was answered with 500`,
+      );
+      send(res, 500, { 'Content-Type': TEXT }, 'metrics unavailable\n');
+      return false;
+    }
+    if (!allowed) {
+      send(
+        res,
+        401,
+        { 'Content-Type': TEXT, 'WWW-Authenticate': auth.challenge },
+        'unauthorized\n',
+      );
+    }
+    return allowed;
+  }
+}
+
+function kindOfError(error: unknown): string {
+  if (error instanceof Error) return error.constructor?.name ?? 'Error';
+  return `a thrown ${error === null ? 'null' : typeof error}`;
+}
+
+function appendVary(res: ServerResponse, fields: string): void {
+  const existing = res.getHeader('Vary');
+  const current = Array.isArray(existing) ? existing.join(', ') : existing;
+  res.setHeader('Vary', current ? `${current}, ${fields}` : fields);
 }
 
 function send(
   res: ServerResponse,
   status: number,
-  contentType: string,
-  body: string,
+  headers: Record<string, string>,
+  body: string | Buffer,
 ): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
+  for (const [name, value] of Object.entries(headers))
+    res.setHeader(name, value);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
