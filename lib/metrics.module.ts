@@ -20,6 +20,7 @@ import { HandlerInstruments } from './handler-instruments.js';
 import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
+import { PushgatewayPusher } from './push/pushgateway.pusher.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
 /**
@@ -55,6 +56,7 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
     MetricsExplorer,
     MetricsEndpoint,
     HttpMetricsLifecycle,
+    PushgatewayPusher,
   ],
   exports: [MetricsService, METRICS_REGISTRY],
 })

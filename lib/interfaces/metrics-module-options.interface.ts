@@ -1,4 +1,12 @@
 import type { Registry } from 'prom-client';
+import type {
+  ClusterOptions,
+  ResolvedClusterOptions,
+} from './cluster-options.interface.js';
+import type {
+  PushgatewayOptions,
+  ResolvedPushgatewayOptions,
+} from './pushgateway-options.interface.js';
 
 /** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
 export interface MetricsModuleOptions {
@@ -18,6 +26,10 @@ export interface MetricsModuleOptions {
   excludePaths?: string[];
   /** `false` records nothing and serves no metrics path. Default `true`. */
   enabled?: boolean;
+  /** Push the registry to a Pushgateway on an interval and once more at shutdown. Default none. */
+  pushgateway?: PushgatewayOptions;
+  /** Serve the totals of all `node:cluster` workers (`true` or settings). Default `false`. */
+  cluster?: boolean | ClusterOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -30,4 +42,6 @@ export interface ResolvedMetricsOptions {
   registry: Registry | undefined;
   excludePaths: ReadonlySet<string>;
   enabled: boolean;
+  pushgateway: ResolvedPushgatewayOptions | undefined;
+  cluster: ResolvedClusterOptions | undefined;
 }
