@@ -21,6 +21,8 @@ import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import { PushgatewayPusher } from './push/pushgateway.pusher.js';
+import { METRICS_SOURCE } from './scrape/metrics-source.js';
+import { createMetricsSource } from './scrape/metrics-source.factory.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
 /**
@@ -48,6 +50,11 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
         if (options.enabled) metrics.register(registry);
         return metrics;
       },
+      inject: [METRICS_RESOLVED_OPTIONS, METRICS_REGISTRY],
+    },
+    {
+      provide: METRICS_SOURCE,
+      useFactory: createMetricsSource,
       inject: [METRICS_RESOLVED_OPTIONS, METRICS_REGISTRY],
     },
     MetricsService,

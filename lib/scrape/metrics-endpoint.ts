@@ -2,6 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '../metrics.constants.js';
+import {
+  METRICS_SOURCE,
+  type MetricsSource,
+  MetricsUnavailableError,
+} from './metrics-source.js';
 
 /**
  * Answers a scrape on the raw Node request and response, so the same code serves the metrics
@@ -11,13 +16,20 @@ import { METRICS_REGISTRY } from '../metrics.constants.js';
 export class MetricsEndpoint {
   private readonly logger = new Logger('MetricsModule');
 
-  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
+  constructor(
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    @Inject(METRICS_SOURCE) private readonly source: MetricsSource,
+  ) {}
 
   async handle(_req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body: string;
     try {
-      body = await this.registry.metrics();
+      body = await this.source.metrics();
     } catch (error) {
+      if (error instanceof MetricsUnavailableError) {
+        send(res, 503, 'text/plain; charset=utf-8', `${error.message}\n`);
+        return;
+      }
       this.logger.error(
         'Rendering the metrics failed',
         error instanceof Error ? error.stack : String(error),
