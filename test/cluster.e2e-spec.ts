@@ -1,8 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { type ClientRequest, get, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { MetricsModule, type MetricsModuleOptions } from '../lib/index.js';
+import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
+import { createApp } from './helpers/create-app.js';
 import { freePort } from './helpers/free-port.js';
-import { find, parseSamples, sum } from './helpers/metrics-text.js';
+import { find, parseSamples, scrape, sum } from './helpers/metrics-text.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = fileURLToPath(
@@ -111,6 +116,52 @@ class ClusterApp {
 
 const REQUESTS = 200;
 const PID_ROUTE = { route: '/pid', status: '200' };
+
+describe('cluster option', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['cluster', 'yes', /option "cluster" must be true, false or an object/],
+    [
+      'workerLabel',
+      { workerLabel: 1 },
+      /option "cluster.workerLabel" must be true or false/,
+    ],
+    [
+      'timeoutSeconds',
+      { timeoutSeconds: -1 },
+      /option "cluster.timeoutSeconds" must be a finite number/,
+    ],
+    ['unknown', { timeout: 1 }, /option "cluster.timeout" must be one of/],
+  ])(
+    'rejects a wrong %s at start-up, naming the option',
+    async (_name, cluster, message) => {
+      await expect(
+        Test.createTestingModule({
+          imports: [
+            MetricsModule.forRoot({
+              cluster: cluster as MetricsModuleOptions['cluster'],
+            }),
+          ],
+        }).compile(),
+      ).rejects.toThrow(message);
+    },
+  );
+
+  it('serves the process its own metrics when it is not a cluster worker', async () => {
+    const app = await createApp({
+      imports: [MetricsModule.forRoot({ cluster: true }), HttpFixtureModule],
+    });
+    try {
+      await request(app.getHttpServer()).get('/items').expect(200);
+      await request(app.getHttpServer()).get('/items').expect(200);
+      const samples = await scrape(app);
+      expect(
+        sum(samples, 'requests_total', { route: '/items', status: '200' }),
+      ).toBe(2);
+    } finally {
+      await app.close();
+    }
+  });
+});
 
 describe('cluster mode', () => {
   beforeAll(() => {
