@@ -31,3 +31,7 @@ export {
 } from './metrics.constants.js';
 export { METRICS_MODULE_OPTIONS } from './metrics.module-definition.js';
 export type { MetricsModuleExtras } from './metrics.module-definition.js';
+export { setupClusterPrimary } from './cluster/cluster-primary.js';
+export type { StopClusterPrimary } from './cluster/cluster-primary.js';
+export type { ClusterOptions } from './interfaces/cluster-options.interface.js';
+export type { PushgatewayOptions } from './interfaces/pushgateway-options.interface.js';

@@ -21,6 +21,9 @@ import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import { TransportHandlersBinder } from './transports/transport-handlers.binder.js';
+import { PushgatewayPusher } from './push/pushgateway.pusher.js';
+import { METRICS_SOURCE } from './scrape/metrics-source.js';
+import { createMetricsSource } from './scrape/metrics-source.factory.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
 /**
@@ -54,6 +57,11 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
       },
       inject: [METRICS_RESOLVED_OPTIONS, METRICS_REGISTRY],
     },
+    {
+      provide: METRICS_SOURCE,
+      useFactory: createMetricsSource,
+      inject: [METRICS_RESOLVED_OPTIONS, METRICS_REGISTRY],
+    },
     MetricsService,
     MetricsMetadataAccessor,
     HandlerInstruments,
@@ -61,6 +69,7 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
     MetricsEndpoint,
     HttpMetricsLifecycle,
     TransportHandlersBinder,
+    PushgatewayPusher,
   ],
   exports: [MetricsService, METRICS_REGISTRY],
 })

@@ -18,6 +18,8 @@ import type {
   ResolvedMetricsOptions,
 } from './interfaces/metrics-module-options.interface.js';
 import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
+import type { ResolvedPushgatewayOptions } from './interfaces/pushgateway-options.interface.js';
+import type { ResolvedClusterOptions } from './interfaces/cluster-options.interface.js';
 
 const KNOWN_OPTIONS = new Set<string>([
   'path',
@@ -30,6 +32,8 @@ const KNOWN_OPTIONS = new Set<string>([
   'enabled',
   'maxSeries',
   'auth',
+  'pushgateway',
+  'cluster',
 ]);
 
 /**
@@ -70,6 +74,8 @@ export function resolveOptions(
     enabled: resolveBoolean(options.enabled, 'enabled', true),
     maxSeries: resolveMaxSeries(options.maxSeries),
     auth: resolveScrapeAuth(options.auth),
+    pushgateway: resolvePushgateway(options.pushgateway),
+    cluster: resolveCluster(options.cluster),
   };
 }
 
@@ -209,4 +215,154 @@ function resolveExcludePaths(paths: unknown): ReadonlySet<string> {
     );
   }
   return new Set(paths as string[]);
+}
+
+const PUSHGATEWAY_KEYS = new Set([
+  'url',
+  'jobName',
+  'groupings',
+  'intervalSeconds',
+  'timeoutSeconds',
+]);
+
+function resolvePushgateway(
+  pushgateway: unknown,
+): ResolvedPushgatewayOptions | undefined {
+  if (pushgateway === undefined) return undefined;
+  const given = resolveObject(pushgateway, 'pushgateway', PUSHGATEWAY_KEYS);
+  let url: URL | undefined;
+  try {
+    url = typeof given.url === 'string' ? new URL(given.url) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !['http:', 'https:'].includes(url.protocol)) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'pushgateway.url',
+        'an http:// or https:// URL',
+        given.url,
+      ),
+    );
+  }
+  if (typeof given.jobName !== 'string' || given.jobName === '') {
+    throw new TypeError(
+      invalidOptionMessage(
+        'pushgateway.jobName',
+        'a non-empty string',
+        given.jobName,
+      ),
+    );
+  }
+  const groupings: Record<string, string> = {};
+  if (given.groupings !== undefined) {
+    const entries = resolveObject(
+      given.groupings,
+      'pushgateway.groupings',
+      undefined,
+    );
+    for (const [name, value] of Object.entries(entries)) {
+      if (
+        !LABEL_NAME_PATTERN.test(name) ||
+        name.startsWith('__') ||
+        name === 'job'
+      ) {
+        throw new TypeError(
+          invalidOptionMessage(
+            `pushgateway.groupings.${name}`,
+            'a valid label name other than "job" ([a-zA-Z_][a-zA-Z0-9_]*)',
+            name,
+          ),
+        );
+      }
+      if (typeof value !== 'string' || value === '') {
+        throw new TypeError(
+          invalidOptionMessage(
+            `pushgateway.groupings.${name}`,
+            'a non-empty string',
+            value,
+          ),
+        );
+      }
+      groupings[name] = value;
+    }
+  }
+  return {
+    url,
+    jobName: given.jobName,
+    groupings,
+    intervalSeconds: resolveSeconds(
+      given.intervalSeconds,
+      'pushgateway.intervalSeconds',
+      15,
+    ),
+    timeoutSeconds: resolveSeconds(
+      given.timeoutSeconds,
+      'pushgateway.timeoutSeconds',
+      5,
+    ),
+  };
+}
+
+function resolveCluster(cluster: unknown): ResolvedClusterOptions | undefined {
+  if (cluster === undefined || cluster === false) return undefined;
+  const given =
+    cluster === true
+      ? {}
+      : resolveObject(
+          cluster,
+          'cluster',
+          new Set(['workerLabel', 'timeoutSeconds']),
+          'true, false or an object',
+        );
+  return {
+    workerLabel: resolveBoolean(
+      given.workerLabel,
+      'cluster.workerLabel',
+      false,
+    ),
+    timeoutSeconds: resolveSeconds(
+      given.timeoutSeconds,
+      'cluster.timeoutSeconds',
+      3,
+    ),
+  };
+}
+
+/** Checks that `value` is a plain object whose keys are all in `known` (when given). */
+function resolveObject(
+  value: unknown,
+  option: string,
+  known: ReadonlySet<string> | undefined,
+  expected = 'an object',
+): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(invalidOptionMessage(option, expected, value));
+  }
+  for (const key of Object.keys(value)) {
+    if (known !== undefined && !known.has(key)) {
+      throw new TypeError(
+        invalidOptionMessage(
+          `${option}.${key}`,
+          `one of ${[...known].join(', ')} (unknown option)`,
+          key,
+        ),
+      );
+    }
+  }
+  return value as Record<string, unknown>;
+}
+
+function resolveSeconds(
+  value: unknown,
+  option: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(
+      invalidOptionMessage(option, 'a finite number of seconds above 0', value),
+    );
+  }
+  return value;
 }

@@ -1,5 +1,13 @@
 import type { Registry } from 'prom-client';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
+import type {
+  ClusterOptions,
+  ResolvedClusterOptions,
+} from './cluster-options.interface.js';
+import type {
+  PushgatewayOptions,
+  ResolvedPushgatewayOptions,
+} from './pushgateway-options.interface.js';
 
 /** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
 export interface MetricsModuleOptions {
@@ -30,6 +38,10 @@ export interface MetricsModuleOptions {
    * function of the raw request. Default none (the metrics path is open).
    */
   auth?: ScrapeAuthOption;
+  /** Push the registry to a Pushgateway on an interval and once more at shutdown. Default none. */
+  pushgateway?: PushgatewayOptions;
+  /** Serve the totals of all `node:cluster` workers (`true` or settings). Default `false`. */
+  cluster?: boolean | ClusterOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -44,4 +56,6 @@ export interface ResolvedMetricsOptions {
   enabled: boolean;
   maxSeries: number;
   auth: ScrapeAuth | undefined;
+  pushgateway: ResolvedPushgatewayOptions | undefined;
+  cluster: ResolvedClusterOptions | undefined;
 }

@@ -9,12 +9,15 @@ export interface FamilyValue {
   sharedLabels?: LabelValues;
 }
 
+/** How `node:cluster` aggregation combines the workers' values of a family (prom-client aggregators). */
+export type FamilyAggregator = 'sum' | 'max';
+
 export interface FamilySnapshot {
   name: string;
   help: string;
   type: 'counter' | 'gauge' | 'histogram';
   values: FamilyValue[];
-  aggregator: 'sum';
+  aggregator: FamilyAggregator;
 }
 
 /**
@@ -24,8 +27,6 @@ export interface FamilySnapshot {
  * like any other metric.
  */
 export class FamilyView {
-  readonly aggregator = 'sum' as const;
-
   constructor(
     readonly name: string,
     readonly help: string,
@@ -33,6 +34,7 @@ export class FamilyView {
     readonly labelNames: readonly string[],
     private readonly read: (name: string) => FamilyValue[],
     private readonly clear: () => void,
+    readonly aggregator: FamilyAggregator = 'sum',
   ) {}
 
   register(registry: Registry): this {

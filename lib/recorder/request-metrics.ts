@@ -152,6 +152,7 @@ export class RequestMetrics {
           { value: (performance.now() - this.startedAt) / 1000, labels: {} },
         ],
         () => undefined,
+        'max',
       ),
     ];
     for (const view of views) view.register(registry);

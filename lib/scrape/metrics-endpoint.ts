@@ -10,6 +10,11 @@ import {
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { acceptsGzip } from './content-encoding.js';
 import { negotiateFormat } from './exposition-format.js';
+import {
+  METRICS_SOURCE,
+  type MetricsSource,
+  MetricsUnavailableError,
+} from './metrics-source.js';
 import { renderExposition } from './render-exposition.js';
 import type { ScrapeAuth } from './scrape-auth.js';
 
@@ -17,6 +22,8 @@ import type { ScrapeAuth } from './scrape-auth.js';
 const gzipAsync = promisify(gzip);
 
 const TEXT = 'text/plain; charset=utf-8';
+/** Content type of the Prometheus text format 0.0.4, which a cluster total is always rendered in. */
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
  * Answers a scrape on the raw Node request and response, so the same code serves the metrics
@@ -35,6 +42,7 @@ export class MetricsEndpoint {
   constructor(
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     @Inject(METRICS_RESOLVED_OPTIONS) options: ResolvedMetricsOptions,
+    @Inject(METRICS_SOURCE) private readonly source: MetricsSource,
   ) {
     this.auth = options.auth;
   }
@@ -56,12 +64,20 @@ export class MetricsEndpoint {
     let body: Buffer;
     let contentType: string;
     try {
-      const rendered = await renderExposition(this.registry, format);
+      // The module's own registry renders either format; a cluster total is plain text.
+      const rendered =
+        this.source === this.registry
+          ? await renderExposition(this.registry, format)
+          : { text: await this.source.metrics(), contentType: PROMETHEUS_TEXT };
       contentType = rendered.contentType;
       body = compress
         ? await gzipAsync(rendered.text)
         : Buffer.from(rendered.text, 'utf8');
     } catch (error) {
+      if (error instanceof MetricsUnavailableError) {
+        send(res, 503, { 'Content-Type': TEXT }, `${error.message}\n`);
+        return;
+      }
       this.logger.error(
         'Rendering the metrics failed',
         error instanceof Error ? error.stack : String(error),

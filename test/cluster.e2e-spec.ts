@@ -1,0 +1,302 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ClientRequest, get, type IncomingHttpHeaders } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { MetricsModule, type MetricsModuleOptions } from '../lib/index.js';
+import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
+import { createApp } from './helpers/create-app.js';
+import { freePort } from './helpers/free-port.js';
+import { find, parseSamples, scrape, sum } from './helpers/metrics-text.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fixture = fileURLToPath(
+  new URL('./fixtures/cluster-app.mjs', import.meta.url),
+);
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One GET over a new connection, so the cluster can hand it to any worker. */
+function fetchOnce(port: number, path: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body }),
+      );
+    })
+      .setTimeout(15_000, function (this: ClientRequest) {
+        this.destroy(new Error(`GET ${path}: no answer within 15 s`));
+      })
+      .on('error', reject);
+  });
+}
+
+class ClusterApp {
+  private output = '';
+
+  private constructor(
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    child.stdout!.on('data', (chunk: string) => (this.output += chunk));
+  }
+
+  /** Resolves once the primary reported the exit of worker `pid`. */
+  async exited(pid: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!this.output.includes(`exit ${pid}\n`)) {
+      if (Date.now() > deadline)
+        throw new Error(`the primary did not see worker ${pid} exit`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  static async start(clusterOption: unknown): Promise<ClusterApp> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [fixture], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        WORKERS: '2',
+        CLUSTER_OPTIONS: JSON.stringify(clusterOption),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('ready')) resolve();
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`cluster fixture exited with ${code}`)),
+      );
+    });
+    return new ClusterApp(port, child);
+  }
+
+  /** `count` requests to /pid, `concurrency` at a time; returns how many each worker pid handled. */
+  async hitPid(count: number, concurrency = 8): Promise<Map<number, number>> {
+    const byPid = new Map<number, number>();
+    let sent = 0;
+    const lane = async () => {
+      while (sent < count) {
+        sent += 1;
+        const reply = await fetchOnce(this.port, '/pid');
+        expect(reply.status).toBe(200);
+        const { pid } = JSON.parse(reply.body) as { pid: number };
+        byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return byPid;
+  }
+
+  scrape(): Promise<Reply> {
+    return fetchOnce(this.port, '/metrics');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+const REQUESTS = 200;
+const PID_ROUTE = { route: '/pid', status: '200' };
+
+describe('cluster option', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['cluster', 'yes', /option "cluster" must be true, false or an object/],
+    [
+      'workerLabel',
+      { workerLabel: 1 },
+      /option "cluster.workerLabel" must be true or false/,
+    ],
+    [
+      'timeoutSeconds',
+      { timeoutSeconds: -1 },
+      /option "cluster.timeoutSeconds" must be a finite number/,
+    ],
+    ['unknown', { timeout: 1 }, /option "cluster.timeout" must be one of/],
+  ])(
+    'rejects a wrong %s at start-up, naming the option',
+    async (_name, cluster, message) => {
+      await expect(
+        Test.createTestingModule({
+          imports: [
+            MetricsModule.forRoot({
+              cluster: cluster as MetricsModuleOptions['cluster'],
+            }),
+          ],
+        }).compile(),
+      ).rejects.toThrow(message);
+    },
+  );
+
+  it('serves the process its own metrics when it is not a cluster worker', async () => {
+    const app = await createApp({
+      imports: [MetricsModule.forRoot({ cluster: true }), HttpFixtureModule],
+    });
+    try {
+      await request(app.getHttpServer()).get('/items').expect(200);
+      await request(app.getHttpServer()).get('/items').expect(200);
+      const samples = await scrape(app);
+      expect(
+        sum(samples, 'requests_total', { route: '/items', status: '200' }),
+      ).toBe(2);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('cluster mode', () => {
+  beforeAll(() => {
+    // The fixture runs outside jest, on the compiled library.
+    execFileSync(
+      process.execPath,
+      [
+        fileURLToPath(
+          new URL('../node_modules/typescript/bin/tsc', import.meta.url),
+        ),
+        '-p',
+        'tsconfig.build.json',
+      ],
+      { cwd: root, stdio: 'inherit' },
+    );
+  }, 60_000);
+
+  describe('totals', () => {
+    let app: ClusterApp;
+    let byPid: Map<number, number>;
+
+    beforeAll(async () => {
+      app = await ClusterApp.start(true);
+      byPid = await app.hitPid(REQUESTS);
+    }, 30_000);
+
+    afterAll(async () => {
+      await app?.stop();
+    });
+
+    it('spreads the requests over both workers', () => {
+      expect(byPid.size).toBe(2);
+      expect([...byPid.values()].reduce((a, b) => a + b, 0)).toBe(REQUESTS);
+    });
+
+    it('serves the exact total of all workers from any worker', async () => {
+      const servedBy = new Set<string>();
+      for (let i = 0; i < 6; i++) {
+        const reply = await app.scrape();
+        expect(reply.status).toBe(200);
+        servedBy.add(String(reply.headers['x-worker-pid']));
+        const samples = parseSamples(reply.body);
+        expect(sum(samples, 'requests_total', PID_ROUTE)).toBe(REQUESTS);
+        expect(find(samples, 'requests_total', PID_ROUTE)).toHaveLength(1);
+        expect(sum(samples, 'request_duration_seconds_count', PID_ROUTE)).toBe(
+          REQUESTS,
+        );
+        expect(
+          sum(samples, 'request_duration_seconds_bucket', {
+            ...PID_ROUTE,
+            le: '+Inf',
+          }),
+        ).toBe(REQUESTS);
+        expect(sum(samples, 'concurrent_requests', { transport: 'http' })).toBe(
+          0,
+        );
+        expect(find(samples, 'uptime_seconds')).toHaveLength(1);
+      }
+      expect(servedBy.size).toBe(2);
+    });
+  });
+
+  it('keeps each worker apart with workerLabel, and the workers add up to the total', async () => {
+    const app = await ClusterApp.start({ workerLabel: true });
+    try {
+      const byPid = await app.hitPid(40);
+      const samples = parseSamples((await app.scrape()).body);
+      const perWorker = find(samples, 'requests_total', PID_ROUTE);
+      expect(perWorker.map((s) => s.labels.worker).sort()).toEqual(['1', '2']);
+      expect(perWorker.map((s) => s.value).sort()).toEqual(
+        [...byPid.values()].sort(),
+      );
+      expect(sum(samples, 'requests_total', PID_ROUTE)).toBe(40);
+      expect(find(samples, 'uptime_seconds')).toHaveLength(2);
+    } finally {
+      await app.stop();
+    }
+  }, 30_000);
+
+  it('answers 503 instead of hanging when a worker does not answer in time', async () => {
+    const app = await ClusterApp.start({ timeoutSeconds: 0.5 });
+    try {
+      await app.hitPid(10);
+      let blocking = true;
+      const blocked = fetchOnce(app.port, '/block?ms=6000').finally(() => {
+        blocking = false;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Round robin hands the next connection to the worker that is not blocked.
+      const replies = await Promise.all([
+        app.scrape().then((reply) => ({ reply, whileBlocked: blocking })),
+        app.scrape().then((reply) => ({ reply, whileBlocked: blocking })),
+      ]);
+      const blockedPid = (await blocked).headers['x-worker-pid'];
+      const fromFreeWorker = replies.filter(
+        ({ reply }) => reply.headers['x-worker-pid'] !== blockedPid,
+      );
+      expect(fromFreeWorker.length).toBeGreaterThan(0);
+      for (const { reply, whileBlocked } of fromFreeWorker) {
+        expect(whileBlocked).toBe(true);
+        expect(reply.status).toBe(503);
+        expect(reply.body).toMatch(
+          /worker\(s\) \d+ did not answer within 500 ms/,
+        );
+      }
+      // Once the worker is free again the totals are back, /block included.
+      const after = await app.scrape();
+      expect(after.status).toBe(200);
+      expect(
+        sum(parseSamples(after.body), 'requests_total', { route: '/pid' }),
+      ).toBe(10);
+      expect(
+        sum(parseSamples(after.body), 'requests_total', { route: '/block' }),
+      ).toBe(1);
+    } finally {
+      await app.stop();
+    }
+  }, 30_000);
+
+  it('leaves out a worker that died and still answers', async () => {
+    const app = await ClusterApp.start(true);
+    try {
+      const byPid = await app.hitPid(30);
+      const [deadPid, survivorPid] = [...byPid.keys()];
+      process.kill(deadPid, 'SIGKILL');
+      // Until the primary sees the exit, the cluster may still hand it a connection.
+      await app.exited(deadPid);
+      const reply = await app.scrape();
+      expect(reply.status).toBe(200);
+      expect(reply.headers['x-worker-pid']).toBe(String(survivorPid));
+      expect(sum(parseSamples(reply.body), 'requests_total', PID_ROUTE)).toBe(
+        byPid.get(survivorPid),
+      );
+    } finally {
+      await app.stop();
+    }
+  }, 30_000);
+});

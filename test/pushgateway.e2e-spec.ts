@@ -1,0 +1,267 @@
+import 'reflect-metadata';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { MetricsModule, type MetricsModuleOptions } from '../lib/index.js';
+import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
+import { freePort } from './helpers/free-port.js';
+import { eventually, parseSamples, sum } from './helpers/metrics-text.js';
+import { PushgatewayProcess } from './helpers/pushgateway-process.js';
+
+const available = PushgatewayProcess.available();
+if (!available && process.env.CI) {
+  throw new Error(
+    'prometheus-pushgateway is required in CI (apt-get install prometheus-pushgateway)',
+  );
+}
+if (!available) {
+  console.warn(
+    'prometheus-pushgateway not found: the Pushgateway tests are skipped (apt-get install prometheus-pushgateway)',
+  );
+}
+
+const FAILED = /^Pushing metrics to .* failed/;
+const RECOVERED = /^Pushing metrics to .* works again/;
+
+async function startApp(
+  pushgateway: MetricsModuleOptions['pushgateway'],
+  logger = new CaptureLogger(),
+): Promise<{ app: INestApplication; logger: CaptureLogger }> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      MetricsModule.forRoot({ defaultMetrics: false, pushgateway }),
+      HttpFixtureModule,
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger });
+  await app.init();
+  return { app, logger };
+}
+
+async function pushedRequests(
+  gateway: PushgatewayProcess,
+  labels: Record<string, string>,
+): Promise<number> {
+  return sum(parseSamples(await gateway.metrics()), 'requests_total', labels);
+}
+
+/** A server that accepts pushes and never answers; counts them and how many were open at once. */
+async function silentServer(): Promise<{
+  server: Server;
+  url: string;
+  received: () => number;
+  mostOpenAtOnce: () => number;
+}> {
+  let received = 0;
+  let open = 0;
+  let mostOpen = 0;
+  const server = createServer((req) => {
+    received += 1;
+    open += 1;
+    mostOpen = Math.max(mostOpen, open);
+    req.socket.once('close', () => (open -= 1));
+    req.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    received: () => received,
+    mostOpenAtOnce: () => mostOpen,
+  };
+}
+
+(available ? describe : describe.skip)('Pushgateway', () => {
+  let gateway: PushgatewayProcess;
+
+  beforeAll(async () => {
+    gateway = await PushgatewayProcess.start();
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it('pushes the values on the interval, with the job and groupings as labels', async () => {
+    const { app, logger } = await startApp({
+      url: gateway.url,
+      jobName: 'orders_batch',
+      groupings: { instance: 'host/1', shard: 'eu' },
+      intervalSeconds: 0.1,
+    });
+    try {
+      const server = app.getHttpServer();
+      for (let i = 0; i < 3; i++)
+        await request(server).get('/items').expect(200);
+      const labels = {
+        job: 'orders_batch',
+        instance: 'host/1',
+        shard: 'eu',
+        route: '/items',
+        status: '200',
+      };
+      await eventually(async () =>
+        expect(await pushedRequests(gateway, labels)).toBe(3),
+      );
+      await request(server).get('/items').expect(200);
+      await eventually(async () =>
+        expect(await pushedRequests(gateway, labels)).toBe(4),
+      );
+      expect(logger.matching(FAILED)).toHaveLength(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('pushes once more on app.close(), before close resolves', async () => {
+    const { app } = await startApp({
+      url: gateway.url,
+      jobName: 'cli_run',
+      intervalSeconds: 3600,
+    });
+    const server = app.getHttpServer();
+    await request(server).get('/items').expect(200);
+    await request(server).get('/items/7').expect(200);
+    const labels = { job: 'cli_run', status: '200' };
+    expect(await pushedRequests(gateway, labels)).toBe(0);
+    await app.close();
+    expect(await pushedRequests(gateway, labels)).toBe(2);
+    expect(
+      await pushedRequests(gateway, { job: 'cli_run', route: '/items/:id' }),
+    ).toBe(1);
+  });
+
+  it('replaces the group on each push (PUT), so a series is never counted twice', async () => {
+    const first = await startApp({
+      url: gateway.url,
+      jobName: 'replaced',
+      intervalSeconds: 3600,
+    });
+    await request(first.app.getHttpServer()).get('/items').expect(200);
+    await request(first.app.getHttpServer()).get('/items').expect(200);
+    await first.app.close();
+    const second = await startApp({
+      url: gateway.url,
+      jobName: 'replaced',
+      intervalSeconds: 3600,
+    });
+    await request(second.app.getHttpServer()).get('/items/1').expect(200);
+    await second.app.close();
+    const samples = parseSamples(await gateway.metrics());
+    expect(sum(samples, 'requests_total', { job: 'replaced' })).toBe(1);
+    expect(
+      sum(samples, 'requests_total', { job: 'replaced', route: '/items' }),
+    ).toBe(0);
+  });
+
+  it('keeps serving while the gateway is down, logs once per failure streak and once on recovery', async () => {
+    const port = await freePort();
+    const { app, logger } = await startApp({
+      url: `http://127.0.0.1:${port}`,
+      jobName: 'flaky',
+      intervalSeconds: 0.05,
+      timeoutSeconds: 1,
+    });
+    let revived: PushgatewayProcess | undefined;
+    try {
+      const server = app.getHttpServer();
+      await eventually(() => expect(logger.matching(FAILED)).toHaveLength(1));
+      // Many attempts fail while requests are served; the streak stays one line.
+      for (let i = 0; i < 20; i++) {
+        await request(server).get('/items').expect(200);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(logger.matching(FAILED)).toHaveLength(1);
+      expect(logger.matching(FAILED)[0].level).toBe('warn');
+      expect(logger.matching(FAILED)[0].message).toMatch(/ECONNREFUSED/);
+
+      revived = await PushgatewayProcess.start(port);
+      await eventually(
+        async () =>
+          expect(
+            await pushedRequests(revived!, { job: 'flaky', route: '/items' }),
+          ).toBe(20),
+        5000,
+      );
+      expect(logger.matching(RECOVERED)).toHaveLength(1);
+      expect(logger.matching(RECOVERED)[0].message).toMatch(
+        /after \d+ failed attempt/,
+      );
+
+      await revived.stop();
+      await eventually(() => expect(logger.matching(FAILED)).toHaveLength(2));
+      await request(server).get('/items').expect(200);
+      expect(logger.matching(RECOVERED)).toHaveLength(1);
+    } finally {
+      await app.close();
+      await revived?.stop();
+    }
+  });
+
+  it('finishes close within the timeout when the gateway never answers, and never overlaps pushes', async () => {
+    const silent = await silentServer();
+    const { app, logger } = await startApp({
+      url: silent.url,
+      jobName: 'stuck',
+      intervalSeconds: 0.05,
+      timeoutSeconds: 0.3,
+    });
+    try {
+      await eventually(() => expect(silent.received()).toBeGreaterThan(2));
+      await request(app.getHttpServer()).get('/items').expect(200);
+      expect(silent.mostOpenAtOnce()).toBe(1);
+      await app.close();
+      expect(logger.matching(FAILED)).toHaveLength(1);
+      expect(logger.matching(FAILED)[0].message).toMatch(/no answer within/);
+    } finally {
+      silent.server.closeAllConnections();
+      await new Promise((resolve) => silent.server.close(resolve));
+    }
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['url', { jobName: 'j' }, /option "pushgateway.url" must be/],
+    [
+      'url',
+      { url: 'ftp://x', jobName: 'j' },
+      /option "pushgateway.url" must be/,
+    ],
+    [
+      'jobName',
+      { url: 'http://127.0.0.1:9091', jobName: '' },
+      /option "pushgateway.jobName" must be/,
+    ],
+    [
+      'groupings',
+      { url: 'http://127.0.0.1:9091', jobName: 'j', groupings: { 'a-b': 'x' } },
+      /option "pushgateway.groupings.a-b" must be/,
+    ],
+    [
+      'intervalSeconds',
+      { url: 'http://127.0.0.1:9091', jobName: 'j', intervalSeconds: 0 },
+      /option "pushgateway.intervalSeconds" must be/,
+    ],
+    [
+      'unknown',
+      { url: 'http://127.0.0.1:9091', jobName: 'j', interval: 5 },
+      /option "pushgateway.interval" must be one of/,
+    ],
+  ])(
+    'rejects a wrong pushgateway %s at start-up, naming the option',
+    async (_name, pushgateway, message) => {
+      await expect(
+        Test.createTestingModule({
+          imports: [
+            MetricsModule.forRoot({
+              pushgateway: pushgateway as MetricsModuleOptions['pushgateway'],
+            }),
+          ],
+        }).compile(),
+      ).rejects.toThrow(message);
+    },
+  );
+});
