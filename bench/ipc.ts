@@ -1,11 +1,25 @@
 /** Messages between the bench runner and its child processes (Node IPC). */
 export type ServerMessage =
   | { type: 'ready'; port: number }
-  | { type: 'usage'; id: number; cpuMicros: number; rssBytes: number };
+  | {
+      type: 'usage';
+      id: number;
+      cpuMicros: number;
+      rssBytes: number;
+      heapUsedBytes: number;
+      /** process.hrtime in µs: the clock of V8's CPU profile timestamps. */
+      monotonicMicros: number;
+    };
 
 export type ServerCommand =
-  | { type: 'usage'; id: number; gc?: boolean }
-  | { type: 'exit' };
+  { type: 'usage'; id: number; gc?: boolean } | { type: 'exit' };
+
+/** One request of a load: a JSON body is sent with `content-type: application/json`. */
+export interface LoadRequest {
+  method: string;
+  path: string;
+  body?: string;
+}
 
 /** What the runner asks the load generator for. */
 export interface LoadCommand {
@@ -15,9 +29,8 @@ export interface LoadCommand {
   /** Seconds; or `amount` requests. */
   duration?: number;
   amount?: number;
-  method: string;
-  path: string;
-  body?: string;
+  /** Sent in turn on every connection. */
+  requests: readonly LoadRequest[];
   /** Every n-th request goes to a distinct random path (memory test). */
   randomPathEvery?: number;
   randomPathPrefixes?: readonly string[];

@@ -5,7 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The public API of the library, as built to `dist/`. */
 export type Library = typeof import('../lib/index.js');
 /** The recorder module, as built to `dist/recorder/request-metrics.js`. */
-export type RecorderModule = typeof import('../lib/recorder/request-metrics.js');
+export type RecorderModule =
+  typeof import('../lib/recorder/request-metrics.js');
 /** The registry factory, as built to `dist/metrics.registry.js`. */
 export type RegistryModule = typeof import('../lib/metrics.registry.js');
 /** The option resolver, as built to `dist/metrics.options.js`. */
@@ -20,8 +21,8 @@ function findRoot(from: string): string {
     const manifest = path.join(dir, 'package.json');
     if (
       existsSync(manifest) &&
-      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string })
-        .name === 'nestjs-metrics'
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name ===
+        'nestjs-metrics'
     ) {
       return dir;
     }

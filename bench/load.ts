@@ -21,22 +21,24 @@ function run(command: LoadCommand): Promise<LoadSummary> {
   let randomPaths = 0;
   let sequence = 0;
 
-  const base: AutocannonRequest = {
-    method: command.method,
-    path: command.path,
-    ...(command.body === undefined
+  const fixed: AutocannonRequest[] = command.requests.map((request) => ({
+    method: request.method,
+    path: request.path,
+    ...(request.body === undefined
       ? {}
       : {
-          body: command.body,
+          body: request.body,
           headers: { 'content-type': 'application/json' },
         }),
-  };
-  const requests: AutocannonRequest[] = [base];
+  }));
+  let requests = fixed;
   const every = command.randomPathEvery ?? 0;
   const prefixes = command.randomPathPrefixes ?? [];
   if (every > 0 && prefixes.length > 0) {
-    // autocannon cycles through `requests`: every-th one is rebuilt with a fresh random path.
-    for (let i = 1; i < every; i++) requests.push(base);
+    // autocannon cycles through `requests`: the every-th one is rebuilt with a fresh random path.
+    requests = [];
+    for (let i = 1; i < every; i++)
+      requests.push(fixed[(i - 1) % fixed.length]);
     requests.push({
       method: 'GET',
       setupRequest: (request) => {

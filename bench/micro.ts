@@ -204,8 +204,7 @@ async function scrapePromClient(series: number): Promise<ScrapeResult> {
     help: 'h',
     labelNames,
     buckets: [
-      0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5,
-      10,
+      0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
     ],
     registers: [registry],
   });
@@ -247,3 +246,5 @@ if (what === 'recorder') {
   throw new Error(`usage: micro.js recorder|scrape [--quick]`);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);
+// Started by the runner with an IPC channel: close it so the process can end.
+process.disconnect?.();

@@ -18,11 +18,14 @@ process.on('message', (command: ServerCommand) => {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (command.gc === true && gc !== undefined) gc();
     const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
     send({
       type: 'usage',
       id: command.id,
       cpuMicros: cpu.user + cpu.system,
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      monotonicMicros: Number(process.hrtime.bigint() / 1000n),
     });
   } else if (command.type === 'exit') {
     void app.close().finally(() => process.exit(0));

@@ -52,7 +52,10 @@ async function createApp(metadata: {
 /** A global interceptor that does nothing: the cost of Nest's interceptor pipeline alone. */
 @Injectable()
 class NoopInterceptor implements NestInterceptor {
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  intercept(
+    _context: ExecutionContext,
+    next: CallHandler,
+  ): Observable<unknown> {
     return next.handle();
   }
 }
