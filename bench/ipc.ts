@@ -7,6 +7,7 @@ export type ServerMessage =
       cpuMicros: number;
       rssBytes: number;
       heapUsedBytes: number;
+      heapTotalBytes: number;
       /** process.hrtime in µs: the clock of V8's CPU profile timestamps. */
       monotonicMicros: number;
     };

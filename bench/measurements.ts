@@ -12,8 +12,9 @@ export interface Sample {
   cpuMicrosPerRequest: number;
 }
 
-/** The memory test of the nestjs-metrics server. */
+/** The memory test of one server. */
 export interface MemoryResult {
+  variant: string;
   warmupRequests: number;
   requests: number;
   randomPaths: number;
@@ -21,9 +22,11 @@ export interface MemoryResult {
   rssAfterBytes: number;
   heapWarmBytes: number;
   heapAfterBytes: number;
-  /** `requests_total` summed over its series after the test, and the number of those series. */
-  countedRequests: number;
-  requestSeries: number;
+  heapTotalWarmBytes: number;
+  heapTotalAfterBytes: number;
+  /** nestjs-metrics: `requests_total` summed over its series after the test, and the number of those series. */
+  countedRequests: number | undefined;
+  requestSeries: number | undefined;
   /** Responses the load generator received (warm-up included). */
   receivedRequests: number;
   seconds: number;
@@ -42,5 +45,5 @@ export interface Measurements {
   countChecks: CountCheck[];
   recorder?: RecorderResult;
   scrape?: ScrapeResult[];
-  memory?: MemoryResult;
+  memory?: MemoryResult[];
 }

@@ -88,6 +88,7 @@ export interface Usage {
   cpuMicros: number;
   rssBytes: number;
   heapUsedBytes: number;
+  heapTotalBytes: number;
   monotonicMicros: number;
 }
 

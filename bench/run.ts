@@ -169,14 +169,16 @@ async function measureLoad(
 async function measureMemory(
   options: BenchOptions,
   loader: LoadGenerator,
+  variant: string,
 ): Promise<MemoryResult> {
   const requests = options.memoryRequests;
   const every = Math.round(1 / options.randomShare);
   log(
-    `memory: nestjs-metrics, ${requests} requests, 1 in ${every} to a distinct random path`,
+    `memory: ${variant}, ${requests} requests, 1 in ${every} to a distinct random path`,
   );
-  const server = await BenchServer.start('metrics', ['--expose-gc']);
-  const warmupRequests = options.quick ? 5_000 : 50_000;
+  const server = await BenchServer.start(variant, ['--expose-gc']);
+  // Long enough for V8's young generation and the JIT to reach their working size.
+  const warmupRequests = options.quick ? 20_000 : 100_000;
   const warm = await loader.run({
     url: server.url,
     connections: options.connections,
@@ -196,9 +198,12 @@ async function measureMemory(
   });
   const seconds = (performance.now() - started) / 1000;
   const afterUsage = await server.usage(true);
-  const counted = countRequests(await scrape(server.url));
+  const counted = variant.startsWith('metrics')
+    ? countRequests(await scrape(server.url))
+    : undefined;
   await server.stop();
   return {
+    variant,
     warmupRequests,
     requests: load.requests,
     randomPaths: load.randomPaths,
@@ -206,8 +211,10 @@ async function measureMemory(
     rssAfterBytes: afterUsage.rssBytes,
     heapWarmBytes: warmUsage.heapUsedBytes,
     heapAfterBytes: afterUsage.heapUsedBytes,
-    countedRequests: counted.total,
-    requestSeries: counted.series,
+    heapTotalWarmBytes: warmUsage.heapTotalBytes,
+    heapTotalAfterBytes: afterUsage.heapTotalBytes,
+    countedRequests: counted?.total,
+    requestSeries: counted?.series,
     receivedRequests: warm.requests + load.requests,
     seconds,
   };
@@ -244,7 +251,11 @@ async function main(): Promise<void> {
       Object.assign(measurements, await measureLoad(options, loader));
     }
     if (options.parts.has('memory')) {
-      measurements.memory = await measureMemory(options, loader);
+      measurements.memory = [];
+      // bare Nest under the same load is the control: what RSS does without any metrics.
+      for (const variant of ['metrics', 'bare']) {
+        measurements.memory.push(await measureMemory(options, loader, variant));
+      }
     }
     const markdown = report(options, measurements);
     const out = path.resolve(ROOT, options.out);

@@ -25,6 +25,7 @@ process.on('message', (command: ServerCommand) => {
       cpuMicros: cpu.user + cpu.system,
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
+      heapTotalBytes: memory.heapTotal,
       monotonicMicros: Number(process.hrtime.bigint() / 1000n),
     });
   } else if (command.type === 'exit') {
