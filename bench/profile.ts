@@ -66,24 +66,34 @@ function isInterceptorPipeline(bucket: Bucket): boolean {
   );
 }
 
+interface VariantProfile {
+  variant: string;
+  requests: number;
+  seconds: number;
+  cpuMicrosPerRequest: number;
+  buckets: Bucket[];
+  file: string;
+}
+
 /**
- * Runs the nestjs-metrics server under `node --cpu-prof`, loads the param route, and sums the
- * self time of every function over the measured window only.
+ * Runs one variant's server under `node --cpu-prof`, loads the param route, and sums the self
+ * time of every function over the measured window only.
  */
-export async function profile(
+async function profileVariant(
+  variant: string,
   options: BenchOptions,
   loader: LoadGenerator,
-): Promise<string> {
-  const dir = path.join(ROOT, '.bench', 'profile');
+): Promise<VariantProfile> {
+  const dir = path.join(ROOT, '.bench', 'profile', variant);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const route = ROUTES.find((r) => r.name === 'param')!;
-  const server = await BenchServer.start('metrics', [
+  const server = await BenchServer.start(variant, [
     '--cpu-prof',
     `--cpu-prof-dir=${dir}`,
   ]);
   process.stderr.write(
-    `profile: nestjs-metrics, ${options.profileSeconds} s on ${route.method} ${route.path}\n`,
+    `profile: ${variant}, ${options.profileSeconds} s on ${route.method} ${route.path}\n`,
   );
   await loader.run({
     url: server.url,
@@ -107,7 +117,6 @@ export async function profile(
     readFileSync(path.join(dir, file), 'utf8'),
   ) as CpuProfile;
   const frames = new Map(cpu.nodes.map((n) => [n.id, n.callFrame]));
-
   const byFunction = new Map<string, Bucket>();
   let time = cpu.startTime;
   let windowMicros = 0;
@@ -132,30 +141,65 @@ export async function profile(
     windowMicros += micros;
   }
   if (windowMicros === 0) {
-    throw new Error('no profile samples in the measured window');
+    throw new Error(`${variant}: no profile samples in the measured window`);
   }
-  const requests = load.requests;
-  const buckets = [...byFunction.values()];
-  const busy = buckets
-    .filter((b) => b.owner !== '(idle)')
-    .reduce((sum, b) => sum + b.micros, 0);
-  const perRequest = (micros: number): string => fixed(micros / requests, 2);
+  return {
+    variant,
+    requests: load.requests,
+    seconds: load.durationSeconds,
+    cpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / load.requests,
+    buckets: [...byFunction.values()],
+    file: path.relative(ROOT, path.join(dir, file)),
+  };
+}
+
+const sum = (list: readonly Bucket[]): number =>
+  list.reduce((s, b) => s + b.micros, 0);
+
+/**
+ * Profiles nestjs-metrics and bare Nest on the param route and reports where the library's time
+ * goes: its own functions, Nest's interceptor pipeline, and what grows elsewhere (GC, events).
+ */
+export async function profile(
+  options: BenchOptions,
+  loader: LoadGenerator,
+): Promise<string> {
+  const metrics = await profileVariant('metrics', options, loader);
+  const bare = await profileVariant('bare', options, loader);
+  const busyOf = (p: VariantProfile): number =>
+    sum(p.buckets.filter((b) => b.owner !== '(idle)'));
+  const busy = busyOf(metrics);
+  const perRequest = (micros: number, p = metrics): string =>
+    fixed(micros / p.requests, 2);
   const share = (micros: number): string =>
     `${fixed((micros / busy) * 100, 1)}%`;
 
-  const byOwner = new Map<string, number>();
-  for (const b of buckets)
-    byOwner.set(b.owner, (byOwner.get(b.owner) ?? 0) + b.micros);
-  const ownerRows = [...byOwner.entries()]
-    .filter(([owner]) => owner !== '(idle)')
-    .sort((a, b) => b[1] - a[1])
+  const owners = (p: VariantProfile): Map<string, number> => {
+    const byOwner = new Map<string, number>();
+    for (const b of p.buckets) {
+      if (b.owner !== '(idle)')
+        byOwner.set(b.owner, (byOwner.get(b.owner) ?? 0) + b.micros);
+    }
+    return byOwner;
+  };
+  const metricsOwners = owners(metrics);
+  const bareOwners = owners(bare);
+  const ownerRows = [
+    ...new Set([...metricsOwners.keys(), ...bareOwners.keys()]),
+  ]
+    .map((owner) => ({
+      owner,
+      m: (metricsOwners.get(owner) ?? 0) / metrics.requests,
+      b: (bareOwners.get(owner) ?? 0) / bare.requests,
+    }))
+    .sort((x, y) => y.m - x.m)
     .map(
-      ([owner, micros]) =>
-        `| ${owner} | ${perRequest(micros)} | ${share(micros)} |`,
+      (r) =>
+        `| ${r.owner} | ${fixed(r.m, 2)} | ${fixed(r.b, 2)} | ${fixed(r.m - r.b, 2)} |`,
     );
 
   const functionRows = (list: Bucket[], limit: number): string[] =>
-    list
+    [...list]
       .sort((a, b) => b.micros - a.micros)
       .slice(0, limit)
       .map(
@@ -166,20 +210,43 @@ export async function profile(
     '| function | file | owner | self µs/req | share of busy |',
     '| --- | --- | --- | ---: | ---: |',
   ];
-  const library = buckets.filter((b) => b.owner === 'nestjs-metrics');
-  const pipeline = buckets.filter(isInterceptorPipeline);
-  const sum = (list: Bucket[]): number =>
-    list.reduce((s, b) => s + b.micros, 0);
+
+  // Function-level difference: what the library adds outside its own code.
+  const key = (b: Bucket): string => `${b.name} ${b.file}`;
+  const bareByKey = new Map(bare.buckets.map((b) => [key(b), b.micros]));
+  const deltas = metrics.buckets
+    .filter((b) => b.owner !== '(idle)' && b.owner !== 'nestjs-metrics')
+    .map((b) => ({
+      bucket: b,
+      delta:
+        b.micros / metrics.requests -
+        (bareByKey.get(key(b)) ?? 0) / bare.requests,
+    }))
+    .sort((x, y) => y.delta - x.delta)
+    .slice(0, 15)
+    .map(
+      ({ bucket, delta }) =>
+        `| ${bucket.name} | \`${bucket.file}\` | ${bucket.owner} | ${fixed(delta, 2)} |`,
+    );
+
+  const library = metrics.buckets.filter((b) => b.owner === 'nestjs-metrics');
+  const pipeline = metrics.buckets.filter(isInterceptorPipeline);
+  const barePipeline = bare.buckets.filter(isInterceptorPipeline);
+  const describe = (p: VariantProfile): string =>
+    `${p.variant}: ${p.requests} requests in ${fixed(p.seconds, 1)} s, process.cpuUsage() ${fixed(p.cpuMicrosPerRequest, 1)} µs/req, sampled busy ${fixed(busyOf(p) / p.requests, 1)} µs/req (${p.file})`;
 
   return [
-    '# CPU profile: nestjs-metrics, param route',
+    '# CPU profile: nestjs-metrics vs bare Nest, param route',
     '',
-    `${requests} requests in ${fixed(load.durationSeconds, 1)} s on \`${route.method} ${route.path}\`, ${options.connections} connections, under \`node --cpu-prof\` (the profiler slows everything down; compare shares, not absolute µs). Self time over the measured window only; busy = not idle. process.cpuUsage() over the window: ${fixed((after.cpuMicros - before.cpuMicros) / requests, 1)} µs per request.`,
+    `\`${ROUTES.find((r) => r.name === 'param')!.path}\`, ${options.connections} connections, each server under \`node --cpu-prof\` (the profiler slows everything down: compare shares and differences, not absolute µs). Self time over the measured window only; busy = not idle.`,
     '',
-    '## Self time by owner',
+    `- ${describe(metrics)}`,
+    `- ${describe(bare)}`,
     '',
-    '| owner | self µs/req | share of busy |',
-    '| --- | ---: | ---: |',
+    '## Self time by owner (µs per request)',
+    '',
+    '| owner | nestjs-metrics | bare Nest | difference |',
+    '| --- | ---: | ---: | ---: |',
     ...ownerRows,
     '',
     `## nestjs-metrics functions (${perRequest(sum(library))} µs/req in all)`,
@@ -187,21 +254,16 @@ export async function profile(
     ...functionHeader,
     ...functionRows(library, 20),
     '',
-    `## Nest interceptor pipeline and RxJS (${perRequest(sum(pipeline))} µs/req in all)`,
+    `## Nest interceptor pipeline and RxJS (${perRequest(sum(pipeline))} µs/req with the module, ${perRequest(sum(barePipeline), bare)} µs/req in bare Nest)`,
     '',
     ...functionHeader,
     ...functionRows(pipeline, 20),
     '',
-    '## Top functions overall',
+    '## Largest increases outside the library (nestjs-metrics − bare Nest, µs per request)',
     '',
-    ...functionHeader,
-    ...functionRows(
-      buckets.filter(
-        (b) => !META.has(b.owner) || b.owner === '(garbage collector)',
-      ),
-      30,
-    ),
+    '| function | file | owner | difference |',
+    '| --- | --- | --- | ---: |',
+    ...deltas,
     '',
-    `Profile: ${path.relative(ROOT, path.join(dir, file))}`,
   ].join('\n');
 }

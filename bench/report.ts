@@ -314,7 +314,7 @@ export function report(options: BenchOptions, m: Measurements): string {
   const head = [
     '# Benchmark results',
     '',
-    `Produced by \`npm run bench${options.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.${options.quick ? ' **Quick run: short windows, not representative.**' : ''}`,
+    `Produced by \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}.${options.quick ? ' **Quick run: short windows, not representative.**' : ''}`,
     '',
     `- Machine: ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} cores, ${fixed(os.totalmem() / 1024 ** 3, 1)} GB, ${os.type()} ${os.release()}`,
     `- Node.js ${process.version}, @nestjs/core ${packageVersion('@nestjs/core')}, @nestjs/platform-express ${packageVersion('@nestjs/platform-express')}, express ${packageVersion('express')}, prom-client ${packageVersion('prom-client')}, express-prom-bundle ${packageVersion('express-prom-bundle')}, @willsoto/nestjs-prometheus ${packageVersion('@willsoto/nestjs-prometheus')}, autocannon ${packageVersion('autocannon')}`,
