@@ -17,6 +17,7 @@ export interface BenchOptions {
   profile: boolean;
   profileSeconds: number;
   out: string;
+  updateReadme: boolean;
 }
 
 export type Part = 'load' | 'recorder' | 'scrape' | 'memory';
@@ -36,7 +37,8 @@ export const USAGE = `npm run bench -- [options]
   --memory-requests N     requests of the memory test (default 1000000, quick 20000)
   --profile               instead of the benchmark: CPU-profile nestjs-metrics under load on the param route
   --profile-seconds S     seconds of profiled load (default 20, quick 5)
-  --out FILE              where the markdown goes (default bench/RESULTS.md)`;
+  --out FILE              where the markdown goes (default bench/RESULTS.md)
+  --update-readme         also put the summary table into README.md (Performance section)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -86,5 +88,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: argv.includes('--profile'),
     profileSeconds: number('--profile-seconds', quick ? 5 : 20),
     out: value('--out') ?? 'bench/RESULTS.md',
+    updateReadme: argv.includes('--update-readme'),
   };
 }

@@ -301,6 +301,59 @@ function memorySection(m: Measurements, checks: Check[]): string[] {
   return out;
 }
 
+/** The short form for the README: main variants against bare Nest, per route, and the budget. */
+export function summary(options: BenchOptions, m: Measurements): string {
+  const checks: Check[] = [];
+  loadSection(m, checks);
+  scrapeSection(m, checks);
+  memorySection(m, checks);
+  const routes = ROUTES.filter((r) =>
+    m.samples.some((s) => s.route === r.name),
+  );
+  const variants = VARIANTS.filter(
+    (v) =>
+      !v.diagnostic &&
+      v.id !== 'bare' &&
+      m.samples.some((s) => s.variant === v.id),
+  );
+  const out = [
+    `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node.js ${process.version}${options.quick ? ' (quick run, not representative)' : ''}. Throughput ÷ bare Nest (median of paired rounds) and added CPU µs per request:`,
+    '',
+  ];
+  if (routes.length > 0) {
+    out.push(
+      table(
+        ['route', ...variants.map((v) => v.label)],
+        routes.map((route) => [
+          `${route.method} ${route.path}`,
+          ...variants.map((v) => {
+            const r = median(
+              paired(m.samples, route.name, v.id, 'bare', ratio),
+            );
+            const a = median(
+              paired(m.samples, route.name, v.id, 'bare', addedCpu),
+            );
+            return `${fixed(r, 3)}, +${fixed(a, 1)} µs`;
+          }),
+        ]),
+      ),
+      '',
+    );
+  }
+  out.push(
+    table(
+      ['budget check (nestjs-metrics)', 'measured', 'budget', 'result'],
+      checks.map((c) => [
+        c.name,
+        c.measured,
+        c.budget,
+        c.pass ? 'PASS' : 'FAIL',
+      ]),
+    ),
+  );
+  return out.join('\n');
+}
+
 /** The whole report, as markdown. */
 export function report(options: BenchOptions, m: Measurements): string {
   const checks: Check[] = [];

@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { ROUTES, type BenchRoute } from './app.js';
 import type { LoadSummary } from './ipc.js';
 import { ROOT } from './library.js';
@@ -13,7 +14,7 @@ import type { RecorderResult, ScrapeResult } from './micro.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
 import { profile } from './profile.js';
-import { report } from './report.js';
+import { report, summary } from './report.js';
 import { VARIANTS, type Variant } from './variants.js';
 
 function log(message: string): void {
@@ -220,6 +221,33 @@ async function measureMemory(
   };
 }
 
+const SUMMARY_START = '<!-- bench:summary:start -->';
+const SUMMARY_END = '<!-- bench:summary:end -->';
+
+/** Writes markdown as the project's prettier formats it, so `npm run lint` stays green. */
+async function writeMarkdown(file: string, text: string): Promise<void> {
+  const config = (await prettier.resolveConfig(file)) ?? {};
+  writeFileSync(
+    file,
+    await prettier.format(text, { ...config, filepath: file }),
+  );
+}
+
+/** Replaces the text between the README's summary markers. */
+async function updateReadme(text: string): Promise<void> {
+  const file = path.join(ROOT, 'README.md');
+  const readme = readFileSync(file, 'utf8');
+  const start = readme.indexOf(SUMMARY_START);
+  const end = readme.indexOf(SUMMARY_END);
+  if (start === -1 || end < start) {
+    throw new Error(`README.md has no ${SUMMARY_START} ... ${SUMMARY_END}`);
+  }
+  await writeMarkdown(
+    file,
+    `${readme.slice(0, start + SUMMARY_START.length)}\n\n${text}\n\n${readme.slice(end)}`,
+  );
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     log(USAGE);
@@ -259,9 +287,13 @@ async function main(): Promise<void> {
     }
     const markdown = report(options, measurements);
     const out = path.resolve(ROOT, options.out);
-    writeFileSync(out, markdown);
+    await writeMarkdown(out, markdown);
     process.stdout.write(`${markdown}\n`);
     log(`written to ${path.relative(process.cwd(), out) || out}`);
+    if (options.updateReadme) {
+      await updateReadme(summary(options, measurements));
+      log('README.md: Performance summary updated');
+    }
   } finally {
     loader.stop();
   }
