@@ -7,10 +7,6 @@ export type Library = typeof import('../lib/index.js');
 /** The recorder module, as built to `dist/recorder/request-metrics.js`. */
 export type RecorderModule =
   typeof import('../lib/recorder/request-metrics.js');
-/** The registry factory, as built to `dist/metrics.registry.js`. */
-export type RegistryModule = typeof import('../lib/metrics.registry.js');
-/** The option resolver, as built to `dist/metrics.options.js`. */
-export type OptionsModule = typeof import('../lib/metrics.options.js');
 
 /** The repository root: the closest directory above this file whose package.json is the library's. */
 export const ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
