@@ -1,4 +1,10 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
@@ -10,7 +16,10 @@ import { invalidDecoratorMessage } from './metrics.messages.js';
 import { resolveBuckets } from './metrics.options.js';
 import { MetricsService } from './metrics.service.js';
 import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
-import { HandlerInstruments } from './handler-instruments.js';
+import {
+  HANDLER_METRICS_INTERCEPTOR,
+  HandlerMetricsInterceptor,
+} from './interceptors/handler-metrics.interceptor.js';
 import { measureCall, MethodInstrument } from './method-instrument.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type { TimedMetadata } from './decorators/timed.decorator.js';
@@ -20,31 +29,79 @@ const WRAPPED = Symbol('nestjs-metrics:wrapped');
 const BASE_LABELS = ['class', 'method', 'result', 'exception'];
 
 /**
- * Finds @Timed and @Counted methods at bootstrap. Provider methods are wrapped on their instance;
- * controller methods are left alone (Nest has already bound them to routes) and measured by the
- * interceptor through `HandlerInstruments`.
+ * Finds @Timed and @Counted methods. Controller methods get a `HandlerMetricsInterceptor` as
+ * method metadata while Nest instantiates the app, before it binds routes, message handlers and
+ * gateways (it reads interceptor metadata then); provider methods are wrapped on their instance
+ * at bootstrap.
  */
 @Injectable()
-export class MetricsExplorer implements OnModuleInit {
+export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
+  private readonly handlerInterceptor = new HandlerMetricsInterceptor();
+  private readonly decoratedHandlers = new Set<object>();
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly accessor: MetricsMetadataAccessor,
     private readonly metrics: MetricsService,
-    private readonly handlers: HandlerInstruments,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
-  ) {}
+  ) {
+    for (const wrapper of this.discovery.getControllers())
+      this.bindController(wrapper);
+    for (const wrapper of this.discovery.getProviders())
+      if (isGateway(wrapper)) this.bindController(wrapper);
+  }
 
   onModuleInit(): void {
     if (!this.options.enabled) return;
-    for (const wrapper of this.discovery.getControllers())
-      this.explore(wrapper, true);
     for (const wrapper of this.discovery.getProviders())
-      this.explore(wrapper, false);
+      if (!isGateway(wrapper)) this.explore(wrapper);
   }
 
-  private explore(wrapper: InstanceWrapper, isController: boolean): void {
+  /** Takes this app's interceptor off the handlers, so an app created later starts clean. */
+  onModuleDestroy(): void {
+    for (const handler of this.decoratedHandlers) {
+      setMethodInterceptors(
+        handler,
+        methodInterceptors(handler).filter(
+          (interceptor) => interceptor !== this.handlerInterceptor,
+        ),
+      );
+    }
+    this.decoratedHandlers.clear();
+  }
+
+  /** Controllers and gateways: Nest calls their methods from the prototype, so they get metadata. */
+  private bindController(wrapper: InstanceWrapper): void {
+    const metatype = wrapper.metatype;
+    if (typeof metatype !== 'function' || wrapper.isAlias) return;
+    const prototype = metatype.prototype as Record<string, unknown>;
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const method = prototype[methodName];
+      if (typeof method !== 'function' || methodName === 'constructor')
+        continue;
+      const timed = this.accessor.getTimed(metatype, method);
+      const counted = this.accessor.getCounted(metatype, method);
+      if (!timed && !counted) continue;
+      // Replaces the interceptor an earlier app of this process left: one record per call.
+      const others = methodInterceptors(method).filter(
+        (interceptor) => !isHandlerMetricsInterceptor(interceptor),
+      );
+      if (!this.options.enabled) {
+        setMethodInterceptors(method, others);
+        continue;
+      }
+      this.handlerInterceptor.measure(
+        method,
+        this.createInstrument(metatype.name, methodName, timed, counted),
+      );
+      setMethodInterceptors(method, [this.handlerInterceptor, ...others]);
+      this.decoratedHandlers.add(method);
+    }
+  }
+
+  private explore(wrapper: InstanceWrapper): void {
     const { instance } = wrapper;
     if (
       !instance ||
@@ -74,9 +131,7 @@ export class MetricsExplorer implements OnModuleInit {
         timed,
         counted,
       );
-      if (isController) this.handlers.set(method, instrument);
-      else
-        wrapMethod(instance as Record<string, unknown>, methodName, instrument);
+      wrapMethod(instance as Record<string, unknown>, methodName, instrument);
     }
   }
 
@@ -149,4 +204,32 @@ function wrapMethod(
     Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, current), wrapped);
   }
   instance[methodName] = wrapped;
+}
+
+// @nestjs/websockets' gateway marker, spelled out so that the optional package is never loaded.
+const GATEWAY_METADATA = 'websockets:is_gateway';
+
+function isGateway(wrapper: InstanceWrapper): boolean {
+  return (
+    typeof wrapper.metatype === 'function' &&
+    !wrapper.inject &&
+    Reflect.getMetadata(GATEWAY_METADATA, wrapper.metatype) === true
+  );
+}
+
+function methodInterceptors(method: object): unknown[] {
+  const current: unknown = Reflect.getMetadata(INTERCEPTORS_METADATA, method);
+  return Array.isArray(current) ? current : [];
+}
+
+function setMethodInterceptors(method: object, interceptors: unknown[]): void {
+  Reflect.defineMetadata(INTERCEPTORS_METADATA, interceptors, method);
+}
+
+function isHandlerMetricsInterceptor(interceptor: unknown): boolean {
+  return (
+    interceptor !== null &&
+    typeof interceptor === 'object' &&
+    HANDLER_METRICS_INTERCEPTOR in interceptor
+  );
 }

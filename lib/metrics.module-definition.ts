@@ -1,13 +1,16 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
+import type { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
 import type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
 
 /** Set beside the options in `forRoot()` and `forRootAsync()`; known before any provider runs. */
 export interface MetricsModuleExtras {
   /** Make `MetricsService` injectable everywhere. Default `true`. */
   isGlobal?: boolean;
-  /** A subclass of `MetricsInterceptor` to register instead of it. */
+  /**
+   * A `MetricsInterceptor` (or subclass) to register as a global interceptor, to override how
+   * exceptions are recorded. Default none: nothing runs per route unless it is decorated.
+   */
   interceptor?: Type<MetricsInterceptor>;
 }
 
@@ -27,10 +30,9 @@ export const {
       global: extras.isGlobal,
       providers: [
         ...(definition.providers ?? []),
-        {
-          provide: APP_INTERCEPTOR,
-          useClass: extras.interceptor ?? MetricsInterceptor,
-        },
+        ...(extras.interceptor
+          ? [{ provide: APP_INTERCEPTOR, useClass: extras.interceptor }]
+          : []),
       ],
     }),
   )

@@ -16,7 +16,6 @@ import { createRegistry } from './metrics.registry.js';
 import { MetricsService } from './metrics.service.js';
 import { MetricsExplorer } from './metrics.explorer.js';
 import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
-import { HandlerInstruments } from './handler-instruments.js';
 import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
@@ -64,7 +63,6 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
     },
     MetricsService,
     MetricsMetadataAccessor,
-    HandlerInstruments,
     MetricsExplorer,
     MetricsEndpoint,
     HttpMetricsLifecycle,

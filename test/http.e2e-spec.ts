@@ -112,14 +112,18 @@ describe.each(ADAPTERS)('HTTP requests on %s', (adapter) => {
     await get('/admin').set('Authorization', 'Bearer nope').expect(403);
     await get('/admin').set('Authorization', 'Bearer nope').expect(403);
     await get('/admin').set('Authorization', 'Bearer admin').expect(200);
+    // The exception a guard throws decides error_type, as one from a pipe would.
+    await get('/admin').set('Authorization', 'Bearer').expect(400);
 
     const samples = await scrape(app);
     expect(requests(samples, '/admin', '401')).toBe(1);
     expect(requests(samples, '/admin', '403')).toBe(2);
     expect(requests(samples, '/admin', '200')).toBe(1);
+    expect(requests(samples, '/admin', '400')).toBe(1);
     expect(errors(samples, '/admin', 'unauthorized')).toBe(1);
     expect(errors(samples, '/admin', 'forbidden')).toBe(2);
-    expect(sum(samples, 'errors_total', { route: '/admin' })).toBe(3);
+    expect(errors(samples, '/admin', 'validation')).toBe(1);
+    expect(sum(samples, 'errors_total', { route: '/admin' })).toBe(4);
   });
 
   it('tells validation from deserialization failures', async () => {

@@ -12,6 +12,8 @@ import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import { MetricsEndpoint } from '../scrape/metrics-endpoint.js';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import { watchStreamedBodies } from './streamed-body-watch.js';
+import { captureRouteExceptions } from './exception-capture.js';
 import { ExpressRouteResolver } from './express-route-resolver.js';
 import { FastifyRouteResolver } from './fastify-route-resolver.js';
 import {
@@ -55,10 +57,12 @@ export class HttpMetricsLifecycle
       this.expressRoutes = new ExpressRouteResolver(app);
       this.expressRoutes.rememberAppRoutes();
       this.attach(server, this.expressRoutes);
+      watchStreamedBodies(adapter);
       app.use(keepBodyParserError);
       adapter.get(this.options.path, handle);
     } else if (FastifyRouteResolver.supports(app)) {
       this.attach(server, new FastifyRouteResolver());
+      watchStreamedBodies(adapter);
       instrumentFastify(adapter as unknown as FastifyAdapterLike, app);
       serveOnFastify(app, this.options.path, handle, this.logger);
     } else {
@@ -76,6 +80,7 @@ export class HttpMetricsLifecycle
       this.options,
     );
     this.instrumentation.attach(server);
+    captureRouteExceptions();
   }
 
   // Nest adds its 404 handlers (some of them routes) between onModuleInit and here.

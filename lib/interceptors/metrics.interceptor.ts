@@ -6,49 +6,38 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { HandlerInstruments } from '../handler-instruments.js';
 import { exchangeOf, type HttpExchange } from '../http/http-exchange.js';
 
 /**
- * Registered globally by `MetricsModule`. It tells the HTTP recorder which exception a handler,
- * pipe or interceptor raised (for `error_type`), watches streamed bodies for failures, and times
- * @Timed/@Counted controller methods. Timing, bytes and status are taken at the HTTP server, so
- * requests this interceptor never sees (guards, middleware, 404) are measured all the same.
- *
- * Extend it and override the protected hooks to change what is recorded, then pass your class as
- * `MetricsModule.forRoot({ interceptor: MyInterceptor })`; the module registers it in place of this one.
+ * An optional global interceptor for apps that want a say in how exceptions are recorded.
+ * `MetricsModule` measures HTTP without it: timing, bytes and status are taken at the HTTP
+ * server and the exception that decided a response is noted on its way to Nest's exception
+ * handling. Register a subclass with `MetricsModule.forRoot({ interceptor: MyInterceptor })` and
+ * override the protected hooks, e.g. to unwrap errors of your own before `error_type` is chosen.
+ * It costs what any global interceptor costs per request; see "Performance" in the README.
  */
 @Injectable()
 export class MetricsInterceptor implements NestInterceptor {
-  constructor(private readonly handlers: HandlerInstruments) {}
-
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const instrument = this.handlers.get(context.getHandler());
     const exchange =
       context.getType() === 'http'
         ? exchangeOf(context.switchToHttp().getRequest())
         : undefined;
-    if (instrument === undefined && exchange === undefined)
-      return next.handle();
+    if (exchange === undefined) return next.handle();
     const source = next.handle();
-    return new Observable((subscriber) => {
-      const startedAt = performance.now();
-      return source.subscribe({
+    return new Observable((subscriber) =>
+      source.subscribe({
         next: (value) => {
-          if (exchange !== undefined) this.onValue(exchange, value);
+          this.onValue(exchange, value);
           subscriber.next(value);
         },
         error: (error: unknown) => {
-          if (exchange !== undefined) this.onError(exchange, error, context);
-          instrument?.record(startedAt, true, error);
+          this.onError(exchange, error, context);
           subscriber.error(error);
         },
-        complete: () => {
-          instrument?.record(startedAt, false, undefined);
-          subscriber.complete();
-        },
-      });
-    });
+        complete: () => subscriber.complete(),
+      }),
+    );
   }
 
   /** Keeps the exception that decides `error_type`. Override to unwrap errors of your own. */
