@@ -78,8 +78,8 @@ export class HttpInstrumentation implements ExchangeOwner {
       }
       res.write = countingWrite as ServerResponse['write'];
       res.end = countingEnd as ServerResponse['end'];
-      res.once('finish', onResponseFinish);
-      res.once('close', onResponseClose);
+      // 'close' follows 'finish' on every response, so one listener sees both endings.
+      res.on('close', onResponseClose);
       this.metrics.started('http');
     } catch (error) {
       this.reportFailure(error);
@@ -97,7 +97,7 @@ export class HttpInstrumentation implements ExchangeOwner {
     );
   }
 
-  /** Records the request once; called on `finish`, or on `close` when the response never finished. */
+  /** Records the request once, when its response closed; `aborted` when it closed without finishing. */
   complete(res: ServerResponse, aborted: boolean): void {
     const exchange = exchangeOfResponse(res);
     if (exchange === undefined || exchange.ended) return;
@@ -160,10 +160,6 @@ export class HttpInstrumentation implements ExchangeOwner {
 
 // The wrappers below are shared by every request: they find their exchange on `this`, so
 // instrumenting a request allocates no closures.
-
-function onResponseFinish(this: ServerResponse): void {
-  exchangeOfResponse(this)?.owner.complete(this, false);
-}
 
 function onResponseClose(this: ServerResponse): void {
   exchangeOfResponse(this)?.owner.complete(this, !this.writableFinished);
