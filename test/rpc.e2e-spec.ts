@@ -384,6 +384,32 @@ describe('microservice handlers (TCP): what else is and is not counted', () => {
     );
   });
 
+  it.each(['hybrid', 'standalone'] as const)(
+    'measures @Counted on a message handler (%s, without inheritAppConfig)',
+    async (mode) => {
+      running = await Running.start(mode, await tcp());
+      expect(await running.send(p('sum'), [1, 2])).toBe(3);
+      expect(await running.send(p('sum'), [3])).toBe(3);
+      const samples = await eventually(async () => {
+        const s = await running!.samples();
+        expect(requests(s, p('sum'), 'ok')).toBe(2);
+        return s;
+      });
+      expect(find(samples, 'rpc_sums_total')).toEqual([
+        {
+          name: 'rpc_sums_total',
+          labels: {
+            class: 'MathController',
+            method: 'sum',
+            result: 'success',
+            exception: 'none',
+          },
+          value: 2,
+        },
+      ]);
+    },
+  );
+
   it('counts once in a hybrid app that inherits the app config (global interceptor too)', async () => {
     running = await Running.start('hybrid', await tcp(), {}, true);
     expect(await running.send(p('sum'), [1, 1])).toBe(2);

@@ -127,6 +127,14 @@ describe('WebSocket gateway handlers (WsAdapter)', () => {
       return s;
     });
     expect(requests(samples, 'echo', 'ok')).toBe(2);
+    // @Counted on a gateway handler: its method-level interceptor.
+    expect(
+      sum(samples, 'ws_echoes_total', {
+        class: 'EchoGateway',
+        method: 'echo',
+        result: 'success',
+      }),
+    ).toBe(2);
     expect(bytes(samples, 'request_bytes_total', 'echo')).toBe(
       json({ hello: 'world' }) + json('hi'),
     );
