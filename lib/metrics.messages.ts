@@ -21,6 +21,15 @@ export const invalidMetricNameMessage = (name: string) =>
 export const invalidLabelNameMessage = (metric: string, label: string) =>
   `${PREFIX} label "${label}" of metric "${metric}" is not a valid Prometheus label name (expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with __).`;
 
+export const metricsPortFailedMessage = (
+  port: number,
+  host: string | undefined,
+  error: NodeJS.ErrnoException,
+) =>
+  error.code === 'EADDRINUSE'
+    ? `${PREFIX} option "port": port ${port} is already in use${host ? ` on ${host}` : ''}; choose a free port (0 picks one).`
+    : `${PREFIX} option "port": the metrics server could not listen on port ${port}${host ? ` of host "${host}"` : ''}: ${error.message}`;
+
 export const recordingFailedMessage =
   'nestjs-metrics: recording a request failed; the request was not affected';
 

@@ -19,6 +19,8 @@ import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
 import { HandlerInstruments } from './handler-instruments.js';
 import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
+import { MetricsServer } from './scrape/metrics-server.js';
+import { QueueMetricsLifecycle } from './queue/queue-metrics.lifecycle.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
@@ -55,8 +57,10 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
     MetricsExplorer,
     MetricsEndpoint,
     HttpMetricsLifecycle,
+    QueueMetricsLifecycle,
+    MetricsServer,
   ],
-  exports: [MetricsService, METRICS_REGISTRY],
+  exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })
 export class MetricsModule extends ConfigurableModuleClass {
   /** Registers the module globally with the given options (all optional). */

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_METRICS_PATH,
+  DEFAULT_QUEUE_WAIT_BUCKETS,
   LABEL_NAME_PATTERN,
   METRIC_NAME_PATTERN,
 } from './metrics.constants.js';
@@ -20,6 +21,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'registry',
   'excludePaths',
   'enabled',
+  'queueWaitBuckets',
+  'port',
+  'host',
 ]);
 
 /** Merges the defaults into the user's options and checks every value; throws naming the option. */
@@ -58,7 +62,54 @@ export function resolveOptions(
     registry: resolveRegistry(options.registry),
     excludePaths: resolveExcludePaths(options.excludePaths),
     enabled: resolveBoolean(options.enabled, 'enabled', true),
+    queueWaitBuckets:
+      resolveBuckets(options.queueWaitBuckets, 'queueWaitBuckets') ??
+      DEFAULT_QUEUE_WAIT_BUCKETS,
+    port: resolvePort(options.port),
+    host: resolveHost(options.host, options.port),
   };
+}
+
+function resolvePort(port: unknown): number | undefined {
+  if (port === undefined) return undefined;
+  if (
+    typeof port !== 'number' ||
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 65535
+  ) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'port',
+        'an integer from 0 to 65535 (0 picks a free port)',
+        port,
+      ),
+    );
+  }
+  return port;
+}
+
+function resolveHost(host: unknown, port: unknown): string | undefined {
+  if (host === undefined) return undefined;
+  if (typeof host !== 'string' || host.trim() === '' || /\s/.test(host)) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'host',
+        'a host name or IP address without spaces (e.g. "127.0.0.1")',
+        host,
+      ),
+    );
+  }
+  if (port === undefined) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'host',
+        'given together with "port" (it is the interface of the metrics port)',
+        host,
+      ),
+    );
+  }
+  return host;
 }
 
 function resolvePath(path: unknown): string {

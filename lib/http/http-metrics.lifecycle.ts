@@ -54,6 +54,8 @@ export class HttpMetricsLifecycle
         `HTTP requests are not measured: the ${adapter.constructor.name} adapter is not supported (use @nestjs/platform-express).`,
       );
     }
+    // With `port`, the dedicated metrics server serves the path and the app's server does not.
+    if (this.options.port !== undefined) return;
     adapter.get(
       this.options.path,
       (req: IncomingMessage, res: ServerResponse) =>

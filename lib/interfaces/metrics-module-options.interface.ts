@@ -18,6 +18,16 @@ export interface MetricsModuleOptions {
   excludePaths?: string[];
   /** `false` records nothing and serves no metrics path. Default `true`. */
   enabled?: boolean;
+  /** Buckets of `queue_wait_seconds`, in seconds. Default `DEFAULT_QUEUE_WAIT_BUCKETS` (5 ms to 1 h). */
+  queueWaitBuckets?: number[];
+  /**
+   * Serve the metrics path on a dedicated HTTP server on this port (0 picks a free one) instead of
+   * on the app's own server, which then does not serve it. For workers and microservices without
+   * HTTP, and to keep metrics off the public port. Default: none.
+   */
+  port?: number;
+  /** Interface the dedicated metrics server listens on (with `port`). Default: all interfaces. */
+  host?: string;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -30,4 +40,7 @@ export interface ResolvedMetricsOptions {
   registry: Registry | undefined;
   excludePaths: ReadonlySet<string>;
   enabled: boolean;
+  queueWaitBuckets: readonly number[];
+  port: number | undefined;
+  host: string | undefined;
 }

@@ -182,6 +182,11 @@ export class RequestMetrics {
     }
   }
 
+  /** Counts an error that is not the end of a request (a queue job that stalled). */
+  recordError(route: RouteSeries, errorType: ErrorType): void {
+    route.errors.set(errorType, (route.errors.get(errorType) ?? 0) + 1);
+  }
+
   private bucketIndex(seconds: number): number {
     const bounds = this.bounds;
     let i = 0;
