@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Controller, Get, type INestApplication } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import { Worker, type Queue } from 'bullmq';
+import type { FixtureWorkerOptions } from './fixtures/queue.fixtures.js';
 import { createApp } from './helpers/create-app.js';
 import {
   eventually,
@@ -16,6 +17,7 @@ import {
   Gate,
   producer,
   queueAppImports,
+  REDIS,
   uniqueQueueName,
 } from './fixtures/queue.fixtures.js';
 import { MetricsModule } from '../lib/index.js';
@@ -55,14 +57,18 @@ describe('BullMQ processors', () => {
     label: string,
     concurrency = 1,
     options: Parameters<typeof queueAppImports>[2] = {},
+    name = uniqueQueueName(label),
+    workerOptions: FixtureWorkerOptions = {},
   ) {
-    const name = uniqueQueueName(label);
     const gate = new Gate();
-    const processor = fixtureProcessor(name, gate, concurrency);
+    const processor = fixtureProcessor(name, gate, {
+      concurrency,
+      ...workerOptions,
+    });
     app = await createApp({
       imports: queueAppImports(name, processor, options),
     });
-    queue = producer(name);
+    queue ??= producer(name);
     return { name, gate, queue, processor: app.get(processor) };
   }
 
@@ -257,6 +263,36 @@ describe('BullMQ processors', () => {
         status: 'ok',
       }),
     ).toBe(1);
+  });
+
+  it('counts a job whose lock expired as errors_total{error_type="stalled"}', async () => {
+    const name = uniqueQueueName('stalled');
+    queue = producer(name);
+    await queue.add('ok', { n: 1 });
+    // Another worker takes the job and dies with it: its lock is never renewed.
+    const lost = new Worker(name, null, {
+      connection: REDIS,
+      lockDuration: 300,
+      autorun: false,
+    });
+    expect((await lost.getNextJob('lost-token'))?.name).toBe('ok');
+    await lost.close(true);
+
+    await start('stalled', 1, {}, name, { stalledInterval: 200 });
+    await finished(queue, 1, 0);
+
+    await eventually(async () => {
+      const samples = await scrape(app!);
+      const ok = { route: name, method: 'ok' };
+      expect(
+        queueSeries(samples, 'errors_total', { ...ok, error_type: 'stalled' }),
+      ).toBe(1);
+      // The stalled attempt ran elsewhere; this process counts only the one it ran.
+      expect(queueSeries(samples, 'requests_total', ok)).toBe(1);
+      expect(
+        queueSeries(samples, 'requests_total', { ...ok, status: 'ok' }),
+      ).toBe(1);
+    });
   });
 
   it('uses queueWaitBuckets for queue_wait_seconds', async () => {
