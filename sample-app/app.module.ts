@@ -5,6 +5,7 @@ import { DemoModule } from './demo/demo.module.js';
 import { HealthModule } from './health/health.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { ReportsModule } from './reports/reports.module.js';
+import { reportJobsImports } from './report-jobs/report-jobs.loader.js';
 
 @Module({
   imports: [
@@ -19,6 +20,7 @@ import { ReportsModule } from './reports/reports.module.js';
     ReportsModule,
     DemoModule,
     HealthModule,
+    ...(await reportJobsImports()),
   ],
 })
 export class AppModule {}
