@@ -8,6 +8,7 @@ export type {
 } from './metrics.service.js';
 export { Timed } from './decorators/timed.decorator.js';
 export { Counted } from './decorators/counted.decorator.js';
+export { MetricsServer } from './scrape/metrics-server.js';
 export { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
 export type { HttpExchange } from './http/http-exchange.js';
 export type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
@@ -28,6 +29,7 @@ export {
   DEFAULT_MAX_SERIES,
   OVERFLOW_LABEL_VALUE,
   OTHER_METHOD,
+  DEFAULT_QUEUE_WAIT_BUCKETS,
 } from './metrics.constants.js';
 export { METRICS_MODULE_OPTIONS } from './metrics.module-definition.js';
 export type { MetricsModuleExtras } from './metrics.module-definition.js';

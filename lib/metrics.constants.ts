@@ -12,6 +12,15 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ]);
 
+/**
+ * Buckets of `queue_wait_seconds`, in seconds: from 5 ms (a job picked up at once) to an hour (a
+ * backlog), since queue waits span far more than request durations.
+ */
+export const DEFAULT_QUEUE_WAIT_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
+  1800, 3600,
+]);
+
 export const DEFAULT_METRICS_PATH = '/metrics';
 
 /** Default `maxSeries`: label sets one metric family may hold before new ones fold into `OVERFLOW`. */

@@ -37,6 +37,14 @@ export const invalidEnvironmentMessage = (
 
 export const seriesLimitMessage = (families: readonly string[], max: number) =>
   `${PREFIX} metric ${families.map((f) => `"${f}"`).join(', ')} reached ${max} label sets (option "maxSeries"); new label sets are recorded in one series whose label values read "OVERFLOW". Keep unbounded values (ids, raw input) out of labels, or raise "maxSeries".`;
+export const metricsPortFailedMessage = (
+  port: number,
+  host: string | undefined,
+  error: NodeJS.ErrnoException,
+) =>
+  error.code === 'EADDRINUSE'
+    ? `${PREFIX} option "port": port ${port} is already in use${host ? ` on ${host}` : ''}; choose a free port (0 picks one).`
+    : `${PREFIX} option "port": the metrics server could not listen on port ${port}${host ? ` of host "${host}"` : ''}: ${error.message}`;
 
 export const recordingFailedMessage =
   'nestjs-metrics: recording a request failed; the request was not affected';

@@ -18,6 +18,8 @@ import { MetricsExplorer } from './metrics.explorer.js';
 import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
 import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
+import { MetricsServer } from './scrape/metrics-server.js';
+import { QueueMetricsLifecycle } from './queue/queue-metrics.lifecycle.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import { TransportHandlersBinder } from './transports/transport-handlers.binder.js';
 import { PushgatewayPusher } from './push/pushgateway.pusher.js';
@@ -68,8 +70,10 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
     HttpMetricsLifecycle,
     TransportHandlersBinder,
     PushgatewayPusher,
+    QueueMetricsLifecycle,
+    MetricsServer,
   ],
-  exports: [MetricsService, METRICS_REGISTRY],
+  exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })
 export class MetricsModule extends ConfigurableModuleClass {
   /** Registers the module globally with the given options (all optional). */

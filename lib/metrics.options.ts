@@ -3,6 +3,7 @@ import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_MAX_SERIES,
   DEFAULT_METRICS_PATH,
+  DEFAULT_QUEUE_WAIT_BUCKETS,
   LABEL_NAME_PATTERN,
   METRIC_NAME_PATTERN,
   METRICS_PATH_PATTERN,
@@ -34,6 +35,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'auth',
   'pushgateway',
   'cluster',
+  'queueWaitBuckets',
+  'port',
+  'host',
 ]);
 
 /**
@@ -76,6 +80,11 @@ export function resolveOptions(
     auth: resolveScrapeAuth(options.auth),
     pushgateway: resolvePushgateway(options.pushgateway),
     cluster: resolveCluster(options.cluster),
+    queueWaitBuckets:
+      resolveBuckets(options.queueWaitBuckets, 'queueWaitBuckets') ??
+      DEFAULT_QUEUE_WAIT_BUCKETS,
+    port: resolvePort(options.port),
+    host: resolveHost(options.host, options.port),
   };
 }
 
@@ -94,6 +103,48 @@ function resolveMaxSeries(max: unknown): number {
     );
   }
   return max;
+}
+
+function resolvePort(port: unknown): number | undefined {
+  if (port === undefined) return undefined;
+  if (
+    typeof port !== 'number' ||
+    !Number.isInteger(port) ||
+    port < 0 ||
+    port > 65535
+  ) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'port',
+        'an integer from 0 to 65535 (0 picks a free port)',
+        port,
+      ),
+    );
+  }
+  return port;
+}
+
+function resolveHost(host: unknown, port: unknown): string | undefined {
+  if (host === undefined) return undefined;
+  if (typeof host !== 'string' || host.trim() === '' || /\s/.test(host)) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'host',
+        'a host name or IP address without spaces (e.g. "127.0.0.1")',
+        host,
+      ),
+    );
+  }
+  if (port === undefined) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'host',
+        'given together with "port" (it is the interface of the metrics port)',
+        host,
+      ),
+    );
+  }
+  return host;
 }
 
 function resolvePath(path: unknown): string {

@@ -7,6 +7,7 @@ import { LiveModule } from './live/live.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { ReportsModule } from './reports/reports.module.js';
+import { reportJobsImports } from './report-jobs/report-jobs.loader.js';
 
 @Module({
   imports: [
@@ -23,6 +24,7 @@ import { ReportsModule } from './reports/reports.module.js';
     HealthModule,
     MessagingModule,
     LiveModule,
+    ...(await reportJobsImports()),
   ],
 })
 export class AppModule {}

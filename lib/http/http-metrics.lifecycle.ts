@@ -53,23 +53,26 @@ export class HttpMetricsLifecycle
     const server = adapter.getHttpServer() as Server;
     const handle = (req: IncomingMessage, res: ServerResponse) =>
       this.endpoint.handle(req, res);
+    // With `port`, the dedicated metrics server serves the path and the app's server does not.
+    const servesPath = this.options.port === undefined;
     if (ExpressRouteResolver.supports(app)) {
       this.expressRoutes = new ExpressRouteResolver(app);
       this.expressRoutes.rememberAppRoutes();
       this.attach(server, this.expressRoutes);
       watchStreamedBodies(adapter);
       app.use(keepBodyParserError);
-      adapter.get(this.options.path, handle);
+      if (servesPath) adapter.get(this.options.path, handle);
     } else if (FastifyRouteResolver.supports(app)) {
       this.attach(server, new FastifyRouteResolver());
       watchStreamedBodies(adapter);
       instrumentFastify(adapter as unknown as FastifyAdapterLike, app);
-      serveOnFastify(app, this.options.path, handle, this.logger);
+      if (servesPath)
+        serveOnFastify(app, this.options.path, handle, this.logger);
     } else {
       this.logger.warn(
         `HTTP requests are not measured: the ${adapter.constructor.name} adapter is not supported (use @nestjs/platform-express or @nestjs/platform-fastify).`,
       );
-      adapter.get(this.options.path, handle);
+      if (servesPath) adapter.get(this.options.path, handle);
     }
   }
 

@@ -42,6 +42,16 @@ export interface MetricsModuleOptions {
   pushgateway?: PushgatewayOptions;
   /** Serve the totals of all `node:cluster` workers (`true` or settings). Default `false`. */
   cluster?: boolean | ClusterOptions;
+  /** Buckets of `queue_wait_seconds`, in seconds. Default `DEFAULT_QUEUE_WAIT_BUCKETS` (5 ms to 1 h). */
+  queueWaitBuckets?: number[];
+  /**
+   * Serve the metrics path on a dedicated HTTP server on this port (0 picks a free one) instead of
+   * on the app's own server, which then does not serve it. For workers and microservices without
+   * HTTP, and to keep metrics off the public port. Default: none.
+   */
+  port?: number;
+  /** Interface the dedicated metrics server listens on (with `port`). Default: all interfaces. */
+  host?: string;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -58,4 +68,7 @@ export interface ResolvedMetricsOptions {
   auth: ScrapeAuth | undefined;
   pushgateway: ResolvedPushgatewayOptions | undefined;
   cluster: ResolvedClusterOptions | undefined;
+  queueWaitBuckets: readonly number[];
+  port: number | undefined;
+  host: string | undefined;
 }

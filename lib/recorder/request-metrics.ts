@@ -198,14 +198,22 @@ export class RequestMetrics {
     series.responseBytes += record.responseBytes;
     series.durationSum += record.durationSeconds;
     series.bucketCounts[this.bucketIndex(record.durationSeconds)] += 1;
-    const errorType = record.errorType;
-    if (errorType !== undefined) {
-      const errors =
-        route.overflow || route.errors.has(errorType) || this.errorSeries.take()
-          ? route.errors
-          : this.overflowRoute(route.transport).errors;
-      errors.set(errorType, (errors.get(errorType) ?? 0) + 1);
-    }
+    if (record.errorType !== undefined)
+      this.countError(route, record.errorType);
+  }
+
+  /** Adds one error on the route, or on the overflow series once errors_total is full. */
+  private countError(route: RouteSeries, errorType: ErrorType): void {
+    const errors =
+      route.overflow || route.errors.has(errorType) || this.errorSeries.take()
+        ? route.errors
+        : this.overflowRoute(route.transport).errors;
+    errors.set(errorType, (errors.get(errorType) ?? 0) + 1);
+  }
+
+  /** Counts an error that is not the end of a request (a queue job that stalled). */
+  recordError(route: RouteSeries, errorType: ErrorType): void {
+    this.countError(route, errorType);
   }
 
   /** A status not seen yet on this route: a new series, or the overflow one once the families are full. */

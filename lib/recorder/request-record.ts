@@ -3,7 +3,7 @@ export type Transport = 'http' | 'rpc' | 'ws' | 'queue';
 
 /**
  * The closed set of `error_type` label values.
- * 2xx and 3xx responses carry none.
+ * 2xx and 3xx responses carry none. `stalled` is a queue job whose lock expired while it was active.
  */
 export type ErrorType =
   | 'deserialization'
@@ -15,7 +15,8 @@ export type ErrorType =
   | 'timeout'
   | 'internal'
   | 'aborted'
-  | 'response_stream';
+  | 'response_stream'
+  | 'stalled';
 
 export const ERROR_TYPES: readonly ErrorType[] = [
   'deserialization',
@@ -28,6 +29,7 @@ export const ERROR_TYPES: readonly ErrorType[] = [
   'internal',
   'aborted',
   'response_stream',
+  'stalled',
 ];
 
 /** The series of one transport, method and route; resolved once, then reused by every request on it. */
