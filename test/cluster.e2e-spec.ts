@@ -50,10 +50,21 @@ class ClusterApp {
 
   /** Resolves once the primary reported the exit of worker `pid`. */
   async exited(pid: number): Promise<void> {
+    await this.printed(new RegExp(`^exit ${pid}$`, 'm'));
+  }
+
+  /** Resolves with the pid of the worker once it reported that GET /block holds its event loop. */
+  async blocking(): Promise<number> {
+    return Number((await this.printed(/^blocking (\d+)$/m))[1]);
+  }
+
+  private async printed(line: RegExp): Promise<RegExpExecArray> {
     const deadline = Date.now() + 10_000;
-    while (!this.output.includes(`exit ${pid}\n`)) {
+    for (;;) {
+      const match = line.exec(this.output);
+      if (match) return match;
       if (Date.now() > deadline)
-        throw new Error(`the primary did not see worker ${pid} exit`);
+        throw new Error(`the cluster app did not print ${line} within 10 s`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -249,15 +260,15 @@ describe('cluster mode', () => {
       const blocked = fetchOnce(app.port, '/block?ms=6000').finally(() => {
         blocking = false;
       });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const blockedPid = await app.blocking();
       // Round robin hands the next connection to the worker that is not blocked.
       const replies = await Promise.all([
         app.scrape().then((reply) => ({ reply, whileBlocked: blocking })),
         app.scrape().then((reply) => ({ reply, whileBlocked: blocking })),
       ]);
-      const blockedPid = (await blocked).headers['x-worker-pid'];
+      expect((await blocked).headers['x-worker-pid']).toBe(String(blockedPid));
       const fromFreeWorker = replies.filter(
-        ({ reply }) => reply.headers['x-worker-pid'] !== blockedPid,
+        ({ reply }) => reply.headers['x-worker-pid'] !== String(blockedPid),
       );
       expect(fromFreeWorker.length).toBeGreaterThan(0);
       for (const { reply, whileBlocked } of fromFreeWorker) {

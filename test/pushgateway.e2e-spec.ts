@@ -23,8 +23,12 @@ if (!available) {
   );
 }
 
-const FAILED = /^Pushing metrics to .* failed/;
-const RECOVERED = /^Pushing metrics to .* works again/;
+// Disjoint on purpose: the recovery line itself says "after N failed attempt(s)".
+const FAILED = /^Pushing metrics to \S+ failed \(/;
+const RECOVERED =
+  /^Pushing metrics to \S+ works again after \d+ failed attempt\(s\)$/;
+/** Generous bound for waits on another process or on a timer, on a loaded machine. */
+const WAIT_MS = 10_000;
 
 async function startApp(
   pushgateway: MetricsModuleOptions['pushgateway'],
@@ -46,6 +50,19 @@ async function pushedRequests(
   labels: Record<string, string>,
 ): Promise<number> {
   return sum(parseSamples(await gateway.metrics()), 'requests_total', labels);
+}
+
+/** The Pushgateway lines logged so far, in order, as 'failed' / 'recovered' (or the message). */
+function pushLog(logger: CaptureLogger): string[] {
+  return logger.lines
+    .filter((line) => line.message.startsWith('Pushing metrics to '))
+    .map((line) =>
+      FAILED.test(line.message)
+        ? 'failed'
+        : RECOVERED.test(line.message)
+          ? 'recovered'
+          : line.message,
+    );
 }
 
 /** A server that accepts pushes and never answers; counts them and how many were open at once. */
@@ -104,12 +121,14 @@ async function silentServer(): Promise<{
         route: '/items',
         status: '200',
       };
-      await eventually(async () =>
-        expect(await pushedRequests(gateway, labels)).toBe(3),
+      await eventually(
+        async () => expect(await pushedRequests(gateway, labels)).toBe(3),
+        WAIT_MS,
       );
       await request(server).get('/items').expect(200);
-      await eventually(async () =>
-        expect(await pushedRequests(gateway, labels)).toBe(4),
+      await eventually(
+        async () => expect(await pushedRequests(gateway, labels)).toBe(4),
+        WAIT_MS,
       );
       expect(logger.matching(FAILED)).toHaveLength(0);
     } finally {
@@ -164,18 +183,21 @@ async function silentServer(): Promise<{
       url: `http://127.0.0.1:${port}`,
       jobName: 'flaky',
       intervalSeconds: 0.05,
-      timeoutSeconds: 1,
     });
     let revived: PushgatewayProcess | undefined;
+    let closed = false;
     try {
       const server = app.getHttpServer();
-      await eventually(() => expect(logger.matching(FAILED)).toHaveLength(1));
+      await eventually(
+        () => expect(logger.matching(FAILED)).toHaveLength(1),
+        WAIT_MS,
+      );
       // Many attempts fail while requests are served; the streak stays one line.
       for (let i = 0; i < 20; i++) {
         await request(server).get('/items').expect(200);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      expect(logger.matching(FAILED)).toHaveLength(1);
+      expect(pushLog(logger)).toEqual(['failed']);
       expect(logger.matching(FAILED)[0].level).toBe('warn');
       expect(logger.matching(FAILED)[0].message).toMatch(/ECONNREFUSED/);
 
@@ -185,19 +207,29 @@ async function silentServer(): Promise<{
           expect(
             await pushedRequests(revived!, { job: 'flaky', route: '/items' }),
           ).toBe(20),
-        5000,
+        WAIT_MS,
       );
-      expect(logger.matching(RECOVERED)).toHaveLength(1);
-      expect(logger.matching(RECOVERED)[0].message).toMatch(
-        /after \d+ failed attempt/,
+      // The gateway shows a push once it has read it; the pusher logs once it has read the answer.
+      await eventually(
+        () => expect(logger.matching(RECOVERED)).toHaveLength(1),
+        WAIT_MS,
       );
+      expect(logger.matching(RECOVERED)[0].level).toBe('log');
+      expect(pushLog(logger)).toEqual(['failed', 'recovered']);
 
       await revived.stop();
-      await eventually(() => expect(logger.matching(FAILED)).toHaveLength(2));
+      await eventually(
+        () => expect(logger.matching(FAILED)).toHaveLength(2),
+        WAIT_MS,
+      );
+      expect(logger.matching(FAILED)[1].level).toBe('warn');
       await request(server).get('/items').expect(200);
-      expect(logger.matching(RECOVERED)).toHaveLength(1);
-    } finally {
+      // The final push on close fails too: more attempts of the same streak, no new line.
+      closed = true;
       await app.close();
+      expect(pushLog(logger)).toEqual(['failed', 'recovered', 'failed']);
+    } finally {
+      if (!closed) await app.close();
       await revived?.stop();
     }
   });
@@ -211,7 +243,10 @@ async function silentServer(): Promise<{
       timeoutSeconds: 0.3,
     });
     try {
-      await eventually(() => expect(silent.received()).toBeGreaterThan(2));
+      await eventually(
+        () => expect(silent.received()).toBeGreaterThan(2),
+        WAIT_MS,
+      );
       await request(app.getHttpServer()).get('/items').expect(200);
       expect(silent.mostOpenAtOnce()).toBe(1);
       await app.close();
