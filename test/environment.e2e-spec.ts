@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   MetricsModule,
+  MetricsServer,
   MetricsService,
   type MetricsModuleOptions,
 } from '../lib/index.js';
@@ -212,11 +213,23 @@ describe('Configuration from the environment', () => {
     expect(environmentOptions({})).toEqual({});
   });
 
-  it('a valid METRICS_PORT does not stop the app from starting', async () => {
-    process.env.METRICS_PORT = '9464';
+  it('METRICS_PORT moves the metrics path to the dedicated metrics server', async () => {
+    process.env.METRICS_PORT = '0';
     const target = await start();
     await ping(target);
-    const samples = await exposition(target, '/metrics');
+    await request(target.getHttpServer()).get('/metrics').expect(404);
+    const port = target.get(MetricsServer).port;
+    expect(port).toBeGreaterThan(0);
+    const samples = parseSamples(
+      await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+    );
     expect(sum(samples, 'requests_total', { route: '/ping' })).toBe(1);
+  });
+
+  it('the port given in code wins over METRICS_PORT', async () => {
+    process.env.METRICS_PORT = '1';
+    const target = await start({ port: 0 });
+    const port = target.get(MetricsServer).port;
+    expect(port).toBeGreaterThan(1);
   });
 });
