@@ -25,6 +25,13 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
 import type { TimedMetadata } from './decorators/timed.decorator.js';
 import type { CountedMetadata } from './decorators/counted.decorator.js';
 
+interface DecoratedMethod {
+  method: object;
+  methodName: string;
+  timed: TimedMetadata | undefined;
+  counted: CountedMetadata | undefined;
+}
+
 const WRAPPED = Symbol('nestjs-metrics:wrapped');
 const BASE_LABELS = ['class', 'method', 'result', 'exception'];
 
@@ -76,14 +83,10 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
   private bindController(wrapper: InstanceWrapper): void {
     const metatype = wrapper.metatype;
     if (typeof metatype !== 'function' || wrapper.isAlias) return;
-    const prototype = metatype.prototype as Record<string, unknown>;
-    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const method = prototype[methodName];
-      if (typeof method !== 'function' || methodName === 'constructor')
-        continue;
-      const timed = this.accessor.getTimed(metatype, method);
-      const counted = this.accessor.getCounted(metatype, method);
-      if (!timed && !counted) continue;
+    for (const { method, methodName, timed, counted } of this.decoratedMethods(
+      metatype,
+      metatype.prototype as Record<string, unknown>,
+    )) {
       // Replaces the interceptor an earlier app of this process left: one record per call.
       const others = methodInterceptors(method).filter(
         (interceptor) => !isHandlerMetricsInterceptor(interceptor),
@@ -114,17 +117,10 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
     // for a value provider it is null, so class-level decorators and the class name would be lost.
     const metatype = (instance as object).constructor;
     if (typeof metatype !== 'function') return;
-    const prototype = Object.getPrototypeOf(instance) as Record<
-      string,
-      unknown
-    >;
-    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const method = prototype[methodName];
-      if (typeof method !== 'function' || methodName === 'constructor')
-        continue;
-      const timed = this.accessor.getTimed(metatype, method);
-      const counted = this.accessor.getCounted(metatype, method);
-      if (!timed && !counted) continue;
+    for (const { methodName, timed, counted } of this.decoratedMethods(
+      metatype,
+      Object.getPrototypeOf(instance) as Record<string, unknown>,
+    )) {
       const instrument = this.createInstrument(
         metatype.name,
         methodName,
@@ -132,6 +128,21 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
         counted,
       );
       wrapMethod(instance as Record<string, unknown>, methodName, instrument);
+    }
+  }
+
+  /** The methods of a class that carry @Timed or @Counted, with their metadata. */
+  private *decoratedMethods(
+    metatype: object,
+    prototype: Record<string, unknown>,
+  ): Generator<DecoratedMethod> {
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const method = prototype[methodName];
+      if (typeof method !== 'function' || methodName === 'constructor')
+        continue;
+      const timed = this.accessor.getTimed(metatype, method);
+      const counted = this.accessor.getCounted(metatype, method);
+      if (timed || counted) yield { method, methodName, timed, counted };
     }
   }
 

@@ -1,11 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Logger } from '@nestjs/common';
+import { RecordingFailureLog } from '../recorder/recording-failure-log.js';
 import type {
   RequestMetrics,
   RouteSeries,
 } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
-import { recordingFailedMessage } from '../metrics.messages.js';
 import { httpErrorType } from './error-type.js';
 import { methodLabel } from './http-method.js';
 import {
@@ -30,10 +29,9 @@ export const CLIENT_CLOSED_STATUS = '499';
  * the body parser or the router are counted like any other.
  */
 export class HttpInstrumentation implements ExchangeOwner {
-  private readonly logger = new Logger('MetricsModule');
   private readonly seriesByRoute = new Map<string, RouteSeries>();
   private server: Server | undefined;
-  private failureLogged = false;
+  private readonly failures = new RecordingFailureLog();
 
   constructor(
     private readonly metrics: RequestMetrics,
@@ -82,7 +80,7 @@ export class HttpInstrumentation implements ExchangeOwner {
       res.on('close', onResponseClose);
       this.metrics.started('http');
     } catch (error) {
-      this.reportFailure(error);
+      this.failures.report(error);
     }
   };
 
@@ -134,7 +132,7 @@ export class HttpInstrumentation implements ExchangeOwner {
         }),
       });
     } catch (error) {
-      this.reportFailure(error);
+      this.failures.report(error);
     }
   }
 
@@ -146,15 +144,6 @@ export class HttpInstrumentation implements ExchangeOwner {
       this.seriesByRoute.set(key, series);
     }
     return series;
-  }
-
-  private reportFailure(error: unknown): void {
-    if (this.failureLogged) return;
-    this.failureLogged = true;
-    this.logger.error(
-      recordingFailedMessage,
-      error instanceof Error ? error.stack : String(error),
-    );
   }
 }
 

@@ -1,6 +1,5 @@
-import { Logger } from '@nestjs/common';
+import { RecordingFailureLog } from '../recorder/recording-failure-log.js';
 import type { Histogram } from 'prom-client';
-import { recordingFailedMessage } from '../metrics.messages.js';
 import type {
   RequestMetrics,
   RouteSeries,
@@ -25,12 +24,11 @@ interface Attempt {
  * (route = queue name, method = job name). Recording never changes what the job returns or throws.
  */
 export class QueueInstrumentation {
-  private readonly logger = new Logger('MetricsModule');
   private readonly waitByRoute = new WeakMap<
     RouteSeries,
     { observe(seconds: number): void }
   >();
-  private failureLogged = false;
+  private readonly failures = new RecordingFailureLog();
 
   constructor(
     private readonly metrics: RequestMetrics,
@@ -78,7 +76,7 @@ export class QueueInstrumentation {
         'stalled',
       );
     } catch (error) {
-      this.reportFailure(error);
+      this.failures.report(error);
     }
   }
 
@@ -122,7 +120,7 @@ export class QueueInstrumentation {
       }
       return { series, startedAt };
     } catch (error) {
-      this.reportFailure(error);
+      this.failures.report(error);
       return undefined;
     }
   }
@@ -144,7 +142,7 @@ export class QueueInstrumentation {
         errorType,
       });
     } catch (error) {
-      this.reportFailure(error);
+      this.failures.report(error);
     }
   }
 
@@ -159,15 +157,6 @@ export class QueueInstrumentation {
       this.waitByRoute.set(series, child);
     }
     return child;
-  }
-
-  private reportFailure(error: unknown): void {
-    if (this.failureLogged) return;
-    this.failureLogged = true;
-    this.logger.error(
-      recordingFailedMessage,
-      error instanceof Error ? error.stack : String(error),
-    );
   }
 }
 

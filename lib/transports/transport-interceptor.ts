@@ -1,9 +1,9 @@
 import {
-  Logger,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import { RecordingFailureLog } from '../recorder/recording-failure-log.js';
 import { Observable } from 'rxjs';
 import type {
   RequestMetrics,
@@ -38,8 +38,7 @@ export interface MeasuredHandler {
 export class TransportInterceptor implements NestInterceptor {
   readonly [TRANSPORT_INTERCEPTOR_MARK] = true;
   private readonly handlers = new WeakMap<object, MeasuredHandler>();
-  private readonly logger = new Logger('MetricsModule');
-  private failureLogged = false;
+  private readonly failures = new RecordingFailureLog();
 
   constructor(private readonly metrics: RequestMetrics) {}
 
@@ -65,7 +64,7 @@ export class TransportInterceptor implements NestInterceptor {
           series = this.matchedSeries(handler, context);
         requestBytes = serializedSize(dataOf(context, handler.transport));
       } catch (error) {
-        this.reportFailure(error);
+        this.failures.report(error);
       }
       const end = (errorType: ErrorType | undefined) => {
         if (ended) return;
@@ -80,7 +79,7 @@ export class TransportInterceptor implements NestInterceptor {
             errorType,
           });
         } catch (error) {
-          this.reportFailure(error);
+          this.failures.report(error);
         }
       };
       const subscription = source.subscribe({
@@ -91,7 +90,7 @@ export class TransportInterceptor implements NestInterceptor {
               if (handler.transport === 'rpc' || value != null)
                 responseBytes += serializedSize(value);
             } catch (error) {
-              this.reportFailure(error);
+              this.failures.report(error);
             }
           }
           subscriber.next(value);
@@ -131,14 +130,6 @@ export class TransportInterceptor implements NestInterceptor {
       }
     }
     return found ?? handler.series;
-  }
-
-  private reportFailure(error: unknown): void {
-    if (this.failureLogged) return;
-    this.failureLogged = true;
-    this.logger.error(
-      `recording a message failed; further failures are not logged: ${String(error)}`,
-    );
   }
 }
 
