@@ -1,6 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
-import { RequestMetrics } from '../lib/recorder/request-metrics.js';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  Summary,
+  type OpenMetricsContentType,
+} from 'prom-client';
+import {
+  RequestMetrics,
+  type RouteSeries,
+} from '../lib/recorder/request-metrics.js';
 import { EventLoopSlice } from '../lib/scrape/event-loop-slice.js';
 import {
   OPENMETRICS_TEXT,
@@ -71,6 +81,7 @@ function populate(registry: Registry): RequestMetrics {
       durationSeconds: 0.2,
       requestBytes: 5,
       responseBytes: 6,
+      errorType: undefined,
     });
     metrics.record(route, {
       status: 'ERROR',
@@ -87,6 +98,7 @@ function populate(registry: Registry): RequestMetrics {
       durationSeconds,
       requestBytes: 1,
       responseBytes: 1,
+      errorType: undefined,
     });
   }
   metrics.record(odd, {
@@ -94,6 +106,7 @@ function populate(registry: Registry): RequestMetrics {
     durationSeconds: NaN,
     requestBytes: 1,
     responseBytes: 1,
+    errorType: undefined,
   });
   // Past maxSeries: these fold into the OVERFLOW series of their transport.
   for (let r = 0; r < 5; r++) {
@@ -167,9 +180,12 @@ describe('Scrape rendering compared with prom-client', () => {
       populate(registry);
       registry.setDefaultLabels(defaultLabels);
       // prom-client renames counters in place when it renders OpenMetrics: a twin registry does.
-      const reference = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+      const reference = new Registry();
       populate(reference);
       reference.setDefaultLabels(defaultLabels);
+      (reference as unknown as Registry<OpenMetricsContentType>).setContentType(
+        Registry.OPENMETRICS_CONTENT_TYPE,
+      );
 
       const rendered = await renderExposition(registry, OPENMETRICS_TEXT);
 
@@ -300,7 +316,7 @@ describe('Scrape while requests are recorded', () => {
     const registry = new Registry();
     const metrics = new RequestMetrics('app_', BOUNDS, 100_000);
     metrics.register(registry);
-    const existing = [];
+    const existing: RouteSeries[] = [];
     for (let r = 0; r < 2000; r++) {
       const route = metrics.route('http', 'GET', `/resource${r}`);
       metrics.record(route, {
@@ -308,6 +324,7 @@ describe('Scrape while requests are recorded', () => {
         durationSeconds: 0.05,
         requestBytes: 0,
         responseBytes: 10,
+        errorType: undefined,
       });
       existing.push(route);
     }
@@ -331,6 +348,7 @@ describe('Scrape while requests are recorded', () => {
           durationSeconds: 3,
           requestBytes: 0,
           responseBytes: 10,
+          errorType: undefined,
         });
       }
       setImmediate(record);

@@ -44,10 +44,12 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export async function renderExposition(
   registry: Registry,
   format: ExpositionFormat,
+  slice?: EventLoopSlice,
 ): Promise<RenderedExposition> {
   const { chunks, contentType } = await renderExpositionChunks(
     registry,
     format,
+    slice,
   );
   return { text: chunks.join(''), contentType };
 }
@@ -71,6 +73,7 @@ export async function renderExposition(
 export async function renderExpositionChunks(
   registry: Registry,
   format: ExpositionFormat,
+  slice = new EventLoopSlice(),
 ): Promise<RenderedChunks> {
   if (typeof registry.getMetricsAsArray !== 'function') {
     // A registry-like object from elsewhere: it renders in its own format.
@@ -101,7 +104,6 @@ export async function renderExpositionChunks(
     ),
   );
 
-  const slice = new EventLoopSlice();
   const separator = openMetrics ? '\n' : '\n\n';
   const chunks: string[] = [];
   for (let i = 0; i < metrics.length; i++) {
