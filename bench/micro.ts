@@ -143,7 +143,8 @@ async function scrapeLibrary(series: number): Promise<ScrapeResult> {
   const { RequestMetrics } = await loadDist<RecorderModule>(
     'recorder/request-metrics.js',
   );
-  @Module({ imports: [MetricsModule.forRoot()] })
+  // maxSeries raised so that every one of the series is its own (the default would fold most into OVERFLOW).
+  @Module({ imports: [MetricsModule.forRoot({ maxSeries: series })] })
   class ScrapeModule {}
   const context = await NestFactory.createApplicationContext(ScrapeModule, {
     logger: false,

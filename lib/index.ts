@@ -37,3 +37,4 @@ export { setupClusterPrimary } from './cluster/cluster-primary.js';
 export type { StopClusterPrimary } from './cluster/cluster-primary.js';
 export type { ClusterOptions } from './interfaces/cluster-options.interface.js';
 export type { PushgatewayOptions } from './interfaces/pushgateway-options.interface.js';
+export { ExpositionRegistry } from './scrape/exposition-registry.js';

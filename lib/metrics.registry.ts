@@ -1,10 +1,14 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { MISNAMED_DEFAULT_METRICS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
+import { ExpositionRegistry } from './scrape/exposition-registry.js';
 
-/** The module's registry: the user's, or a new one. Never prom-client's global registry. */
+/**
+ * The module's registry: the user's, or a new `ExpositionRegistry` (whose `metrics()` is faster).
+ * Never prom-client's global registry.
+ */
 export function createRegistry(options: ResolvedMetricsOptions): Registry {
-  const registry = options.registry ?? new Registry();
+  const registry = options.registry ?? new ExpositionRegistry();
   if (Object.keys(options.defaultLabels).length > 0) {
     registry.setDefaultLabels(options.defaultLabels);
   }

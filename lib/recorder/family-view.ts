@@ -20,6 +20,24 @@ export interface FamilySnapshot {
   aggregator: FamilyAggregator;
 }
 
+/** What a family needs from the scrape to write its sample lines itself. */
+export interface SampleTextContext {
+  /** The name its samples carry (for an OpenMetrics counter, the family name plus `_total`). */
+  readonly sampleName: string;
+  /**
+   * The registry's default labels as `name="value"` pairs in prom-client's order, leaving out
+   * `excluded` (the sample's own labels win); '' when there are none.
+   */
+  defaultLabelPairs(excluded: readonly string[]): string;
+}
+
+/**
+ * Writes a family's sample lines straight from the recorder, in the order and format prom-client
+ * renders its `get()` values: runs of whole lines, each line starting with `\n`. Between two runs
+ * the scrape may yield to the event loop, so a run never ends inside a series.
+ */
+export type WriteSamples = (context: SampleTextContext) => Iterable<string>;
+
 /**
  * A metric family whose values live in the recorder and are read only when the registry renders.
  * It speaks the same protocol as a prom-client metric (`get`, `reset`, `name`, `type`, ...), so
@@ -35,6 +53,8 @@ export class FamilyView {
     private readonly read: (name: string) => FamilyValue[],
     private readonly clear: () => void,
     readonly aggregator: FamilyAggregator = 'sum',
+    /** The fast path of the scrape endpoint; without it the family renders through prom-client. */
+    readonly writeSamples?: WriteSamples,
   ) {}
 
   register(registry: Registry): this {

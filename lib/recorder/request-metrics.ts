@@ -5,9 +5,15 @@ import {
   OVERFLOW_LABEL_VALUE,
 } from '../metrics.constants.js';
 import {
+  escapeLabelValue,
+  labelPairs,
+  sampleValue,
+} from '../scrape/sample-text.js';
+import {
   FamilyView,
   type FamilyValue,
   type LabelValues,
+  type SampleTextContext,
 } from './family-view.js';
 import type {
   ErrorType,
@@ -23,6 +29,8 @@ class StatusSeries {
   durationSum = 0;
   /** Observations per bucket (not cumulative); the last slot is +Inf. */
   readonly bucketCounts: Float64Array;
+  /** `labels` as exposition text, written at the first scrape: they never change. */
+  labelText: string | undefined;
 
   constructor(
     readonly labels: LabelValues,
@@ -36,6 +44,8 @@ class StatusSeries {
 export class RouteSeries implements RouteKey {
   readonly statuses = new Map<string, StatusSeries>();
   readonly errors = new Map<ErrorType, number>();
+  /** transport, method and route as exposition text, written at the first scrape. */
+  labelText: string | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -45,6 +55,13 @@ export class RouteSeries implements RouteKey {
     readonly overflow = false,
   ) {}
 }
+
+const REQUEST_LABELS = ['transport', 'method', 'route', 'status'] as const;
+const ERROR_LABELS = ['transport', 'method', 'route', 'error_type'] as const;
+const BUCKET_EXCLUDED_DEFAULTS = [...REQUEST_LABELS, 'le'] as const;
+
+/** Sample lines per run a scrape writes before it may yield to the event loop. */
+const LINES_PER_RUN = 2048;
 
 /** Names of the families the recorder exports, before the prefix. */
 export const REQUEST_FAMILY_NAMES = [
@@ -93,7 +110,7 @@ export class RequestMetrics {
   /** Creates the families in `registry`. */
   register(registry: Registry): void {
     const p = this.prefix;
-    const requestLabels = ['transport', 'method', 'route', 'status'];
+    const requestLabels = REQUEST_LABELS;
     const views = [
       new FamilyView(
         `${p}requests_total`,
@@ -102,6 +119,8 @@ export class RequestMetrics {
         requestLabels,
         () => this.readStatuses((s) => s.count),
         () => this.clear(),
+        'sum',
+        (context) => this.counterLines(context, (s) => s.count),
       ),
       new FamilyView(
         `${p}request_bytes_total`,
@@ -110,6 +129,8 @@ export class RequestMetrics {
         requestLabels,
         () => this.readStatuses((s) => s.requestBytes),
         () => this.clear(),
+        'sum',
+        (context) => this.counterLines(context, (s) => s.requestBytes),
       ),
       new FamilyView(
         `${p}response_bytes_total`,
@@ -118,6 +139,8 @@ export class RequestMetrics {
         requestLabels,
         () => this.readStatuses((s) => s.responseBytes),
         () => this.clear(),
+        'sum',
+        (context) => this.counterLines(context, (s) => s.responseBytes),
       ),
       new FamilyView(
         `${p}request_duration_seconds`,
@@ -126,6 +149,8 @@ export class RequestMetrics {
         requestLabels,
         (name) => this.readHistogram(name),
         () => this.clear(),
+        'sum',
+        (context) => this.histogramLines(context),
       ),
       new FamilyView(
         `${p}concurrent_requests`,
@@ -139,9 +164,11 @@ export class RequestMetrics {
         `${p}errors_total`,
         'Requests that ended in an error, by error_type.',
         'counter',
-        ['transport', 'method', 'route', 'error_type'],
+        ERROR_LABELS,
         () => this.readErrors(),
         () => this.clear(),
+        'sum',
+        (context) => this.errorLines(context),
       ),
       new FamilyView(
         `${p}uptime_seconds`,
@@ -273,6 +300,120 @@ export class RequestMetrics {
     }
     this.requestSeries.clear();
     this.errorSeries.clear();
+  }
+
+  /** Every status series, in the order `readStatuses` gives them. */
+  private allStatuses(): StatusSeries[] {
+    const all: StatusSeries[] = [];
+    for (const route of this.allRoutes()) {
+      for (const series of route.statuses.values()) all.push(series);
+    }
+    return all;
+  }
+
+  // The writers below take the list of series once, when their family starts rendering, and write
+  // each series whole between two yields: a series created during a scrape is in a family or not.
+
+  private *counterLines(
+    context: SampleTextContext,
+    pick: (series: StatusSeries) => number,
+  ): Generator<string> {
+    const all = this.allStatuses();
+    const head = `\n${context.sampleName}{`;
+    const defaults = context.defaultLabelPairs(REQUEST_LABELS);
+    const tail = defaults === '' ? '} ' : `,${defaults}} `;
+    const run: string[] = [];
+    for (let i = 0; i < all.length; i++) {
+      const series = all[i];
+      series.labelText ??= labelPairs(series.labels);
+      run.push(head + series.labelText + tail + sampleValue(pick(series)));
+      if ((i + 1) % LINES_PER_RUN === 0) {
+        yield run.join('');
+        run.length = 0;
+      }
+    }
+    if (run.length > 0) yield run.join('');
+  }
+
+  /** prom-client's histogram lines: `le` first, then default labels, then the shared labels. */
+  private *histogramLines(context: SampleTextContext): Generator<string> {
+    const all = this.allStatuses();
+    const name = context.sampleName;
+    const bucketDefaults = context.defaultLabelPairs(BUCKET_EXCLUDED_DEFAULTS);
+    const defaults = context.defaultLabelPairs(REQUEST_LABELS);
+    const bucketHeads = [...this.bounds, '+Inf'].map(
+      (le) =>
+        `\n${name}_bucket{le="${escapeLabelValue(le)}",${bucketDefaults === '' ? '' : `${bucketDefaults},`}`,
+    );
+    const otherDefaults = defaults === '' ? '' : `${defaults},`;
+    const sumHead = `\n${name}_sum{${otherDefaults}`;
+    const countHead = `\n${name}_count{${otherDefaults}`;
+    const bucketCount = this.bounds.length;
+    const linesPerSeries = bucketCount + 3;
+    const run: string[] = [];
+    let lines = 0;
+    for (const series of all) {
+      series.labelText ??= labelPairs(series.labels);
+      const tail = `${series.labelText}} `;
+      let cumulative = 0;
+      for (let i = 0; i < bucketCount; i++) {
+        cumulative += series.bucketCounts[i];
+        run.push(bucketHeads[i] + tail + sampleValue(cumulative));
+      }
+      const count = sampleValue(series.count);
+      run.push(
+        bucketHeads[bucketCount] +
+          tail +
+          count +
+          sumHead +
+          tail +
+          sampleValue(series.durationSum) +
+          countHead +
+          tail +
+          count,
+      );
+      lines += linesPerSeries;
+      if (lines >= LINES_PER_RUN) {
+        yield run.join('');
+        run.length = 0;
+        lines = 0;
+      }
+    }
+    if (run.length > 0) yield run.join('');
+  }
+
+  private *errorLines(context: SampleTextContext): Generator<string> {
+    const routes = this.allRoutes();
+    const head = `\n${context.sampleName}{`;
+    const defaults = context.defaultLabelPairs(ERROR_LABELS);
+    const tail = defaults === '' ? '"} ' : `",${defaults}} `;
+    const run: string[] = [];
+    let lines = 0;
+    for (const route of routes) {
+      if (route.errors.size === 0) continue;
+      route.labelText ??= labelPairs({
+        transport: route.transport,
+        method: route.method,
+        route: route.route,
+      });
+      for (const [errorType, count] of route.errors) {
+        run.push(
+          head +
+            route.labelText +
+            ',error_type="' +
+            escapeLabelValue(errorType) +
+            tail +
+            sampleValue(count),
+        );
+        lines += 1;
+      }
+      if (lines >= LINES_PER_RUN) {
+        yield run.join('');
+        run.length = 0;
+        lines = 0;
+      }
+    }
+    if (run.length > 0) yield run.join('');
   }
 
   private readStatuses(pick: (series: StatusSeries) => number): FamilyValue[] {

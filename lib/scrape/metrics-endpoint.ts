@@ -15,7 +15,8 @@ import {
   type MetricsSource,
   MetricsUnavailableError,
 } from './metrics-source.js';
-import { renderExposition } from './render-exposition.js';
+import { EventLoopSlice } from './event-loop-slice.js';
+import { renderExpositionChunks } from './render-exposition.js';
 import type { ScrapeAuth } from './scrape-auth.js';
 
 // zlib's callback API runs on the libuv thread pool: compressing never blocks the event loop.
@@ -67,12 +68,14 @@ export class MetricsEndpoint {
       // The module's own registry renders either format; a cluster total is plain text.
       const rendered =
         this.source === this.registry
-          ? await renderExposition(this.registry, format)
-          : { text: await this.source.metrics(), contentType: PROMETHEUS_TEXT };
+          ? await renderExpositionChunks(this.registry, format)
+          : {
+              chunks: [await this.source.metrics()],
+              contentType: PROMETHEUS_TEXT,
+            };
       contentType = rendered.contentType;
-      body = compress
-        ? await gzipAsync(rendered.text)
-        : Buffer.from(rendered.text, 'utf8');
+      const text = await encodeUtf8(rendered.chunks);
+      body = compress ? await gzipAsync(text) : text;
     } catch (error) {
       if (error instanceof MetricsUnavailableError) {
         send(res, 503, { 'Content-Type': TEXT }, `${error.message}\n`);
@@ -124,6 +127,17 @@ export class MetricsEndpoint {
     }
     return allowed;
   }
+}
+
+/** The chunks as one UTF-8 buffer, encoded a slice at a time so a large body does not block. */
+async function encodeUtf8(chunks: readonly string[]): Promise<Buffer> {
+  const slice = new EventLoopSlice();
+  const buffers: Buffer[] = [];
+  for (const chunk of chunks) {
+    buffers.push(Buffer.from(chunk, 'utf8'));
+    if (slice.due) await slice.giveWay();
+  }
+  return Buffer.concat(buffers);
 }
 
 function kindOfError(error: unknown): string {

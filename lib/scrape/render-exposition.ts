@@ -1,13 +1,22 @@
 import type { Registry } from 'prom-client';
+import { FamilyView, type SampleTextContext } from '../recorder/family-view.js';
+import { EventLoopSlice } from './event-loop-slice.js';
 import {
   OPENMETRICS_TEXT,
   PROMETHEUS_TEXT,
   type ExpositionFormat,
 } from './exposition-format.js';
+import { escapeText, labelPairs } from './sample-text.js';
 
 /** A rendered scrape body and the content type it is in. */
 export interface RenderedExposition {
   text: string;
+  contentType: string;
+}
+
+/** A rendered scrape body in pieces (concatenated, they are the body), and its content type. */
+export interface RenderedChunks {
+  chunks: string[];
   contentType: string;
 }
 
@@ -24,45 +33,127 @@ interface RenderableMetric {
   getForPromString?(): Promise<MetricSnapshot> | MetricSnapshot;
 }
 
+/** The part of prom-client's `Registry` that renders one metric (not in its type declarations). */
+interface FamilyRenderer {
+  getMetricsAsString(metric: RenderableMetric): Promise<string>;
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Renders the registry in the given format as one string (see `renderExpositionChunks`). */
+export async function renderExposition(
+  registry: Registry,
+  format: ExpositionFormat,
+  slice?: EventLoopSlice,
+): Promise<RenderedExposition> {
+  const { chunks, contentType } = await renderExpositionChunks(
+    registry,
+    format,
+    slice,
+  );
+  return { text: chunks.join(''), contentType };
+}
+
 /**
- * Renders the registry in the given format without touching state another scrape can see.
+ * Renders the registry in the given format without touching state another scrape can see, and
+ * byte for byte as prom-client renders it (plus the OpenMetrics escaping of `"` in HELP).
  *
  * prom-client makes the format a setting of the registry (`setContentType`), and its
  * OpenMetrics rendering renames every counter in place (`requests_total` becomes `requests`)
  * before reading it. Switching the shared registry per scrape would let a concurrent scrape
  * render in the other format, and the renaming would leak into every later text scrape.
- * Instead each scrape renders through a throwaway object that inherits from the registry
- * (so the metrics, their order and the default labels are the registry's, read live) and
- * shadows only the format and the list of metrics; in OpenMetrics each metric is wrapped in a
- * per-scrape view that takes the rename and strips `_total` from the family name it
- * reports. The metrics themselves are only read.
+ * Instead prom-client renders each of its metrics through a throwaway object that inherits from
+ * the registry (so the default labels are the registry's, read live) and shadows only the
+ * format; in OpenMetrics a counter is wrapped in a per-scrape view that takes the rename.
+ *
+ * The recorder's families (`FamilyView`s with `writeSamples`) are written by the recorder itself,
+ * from label text cached per series, in runs of whole series; between runs the scrape yields to
+ * the event loop once it has held it for a few milliseconds. The metrics are only read.
  */
-export async function renderExposition(
+export async function renderExpositionChunks(
   registry: Registry,
   format: ExpositionFormat,
-): Promise<RenderedExposition> {
+  slice = new EventLoopSlice(),
+): Promise<RenderedChunks> {
   if (typeof registry.getMetricsAsArray !== 'function') {
     // A registry-like object from elsewhere: it renders in its own format.
     return {
-      text: await registry.metrics(),
+      chunks: [await registry.metrics()],
       contentType: registry.contentType ?? PROMETHEUS_TEXT.contentType,
     };
   }
+  const openMetrics = format === OPENMETRICS_TEXT;
   const metrics = registry.getMetricsAsArray() as unknown as RenderableMetric[];
   const scrape = Object.create(registry, {
     contentType: { value: format.contentType },
-    getMetricsAsArray: {
-      value:
-        format === OPENMETRICS_TEXT
-          ? () => metrics.map(openMetricsView)
-          : () => metrics,
-    },
-  }) as Registry;
-  const text = await scrape.metrics();
-  return {
-    text: format === OPENMETRICS_TEXT ? escapeHelpQuotes(text) : text,
-    contentType: format.contentType,
-  };
+  }) as FamilyRenderer;
+  const defaultLabels = plainDefaultLabels(registry);
+  const written = (metric: RenderableMetric): metric is WrittenFamily =>
+    defaultLabels !== undefined &&
+    metric instanceof FamilyView &&
+    metric.writeSamples !== undefined;
+
+  // prom-client's metrics are read together, as `registry.metrics()` reads them.
+  const rendered = await Promise.all(
+    metrics.map((metric) =>
+      written(metric)
+        ? undefined
+        : scrape
+            .getMetricsAsString(openMetrics ? openMetricsView(metric) : metric)
+            .then((text) => (openMetrics ? escapeHelpQuotes(text) : text)),
+    ),
+  );
+
+  const separator = openMetrics ? '\n' : '\n\n';
+  const chunks: string[] = [];
+  for (let i = 0; i < metrics.length; i++) {
+    if (i > 0) chunks.push(separator);
+    const metric = metrics[i];
+    const text = rendered[i];
+    if (text !== undefined || !written(metric)) {
+      chunks.push(text ?? '');
+      continue;
+    }
+    const isCounter = openMetrics && metric.type === 'counter';
+    const familyName = escapeText(
+      isCounter ? withoutTotal(metric.name) : metric.name,
+    );
+    const help = escapeText(metric.help);
+    chunks.push(
+      `# HELP ${familyName} ${openMetrics ? help.replace(/"/g, '\\"') : help}\n# TYPE ${familyName} ${metric.type}`,
+    );
+    const context: SampleTextContext = {
+      sampleName: isCounter ? `${familyName}_total` : familyName,
+      defaultLabelPairs: (excluded) => labelPairs(defaultLabels!, excluded),
+    };
+    for (const run of metric.writeSamples(context)) {
+      chunks.push(run);
+      if (slice.due) await slice.giveWay();
+    }
+  }
+  chunks.push(openMetrics ? '\n# EOF\n' : '\n');
+  return { chunks, contentType: format.contentType };
+}
+
+type WrittenFamily = FamilyView &
+  RenderableMetric &
+  Required<Pick<FamilyView, 'writeSamples'>>;
+
+/**
+ * The registry's default labels when the recorder can write them as prom-client would: a plain
+ * object of valid label names (prom-client keeps them in `_defaultLabels`). Anything else, and
+ * every family renders through prom-client.
+ */
+function plainDefaultLabels(
+  registry: Registry,
+): Readonly<Record<string, unknown>> | undefined {
+  const labels = (registry as unknown as { _defaultLabels?: unknown })
+    ._defaultLabels;
+  if (typeof labels !== 'object' || labels === null) return undefined;
+  const names = Object.keys(labels);
+  return names.every((name) => LABEL_NAME.test(name))
+    ? (labels as Record<string, unknown>)
+    : undefined;
 }
 
 /**
