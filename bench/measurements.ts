@@ -12,6 +12,17 @@ export interface Sample {
   cpuMicrosPerRequest: number;
 }
 
+/** User-space instructions of one fresh server over a fixed number of requests on one route. */
+export interface InstructionSample {
+  round: number;
+  route: string;
+  variant: string;
+  /** Responses the load generator received while perf counted. */
+  requests: number;
+  instructions: number;
+  instructionsPerRequest: number;
+}
+
 /** The memory test of one server. */
 export interface MemoryResult {
   variant: string;
@@ -46,4 +57,7 @@ export interface Measurements {
   recorder?: RecorderResult;
   scrape?: ScrapeResult[];
   memory?: MemoryResult[];
+  instructions?: InstructionSample[];
+  /** Why the instructions part did not run (no usable hardware counters). */
+  instructionsSkipped?: string;
 }

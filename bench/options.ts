@@ -12,6 +12,12 @@ export interface BenchOptions {
   diagnostics: boolean;
   parts: Set<Part>;
   memoryRequests: number;
+  /** Requests counted per instruction measurement (one server, one route, one round). */
+  instructionRequests: number;
+  /** Warm-up requests of each fresh server before perf attaches. */
+  instructionWarmup: number;
+  /** Rounds of the instructions part: counts are steady, but a median needs at least 3. */
+  instructionRounds: number;
   /** Share of the memory test's requests sent to distinct random paths. */
   randomShare: number;
   profile: boolean;
@@ -20,8 +26,14 @@ export interface BenchOptions {
   updateReadme: boolean;
 }
 
-export type Part = 'load' | 'recorder' | 'scrape' | 'memory';
-const PARTS: readonly Part[] = ['load', 'recorder', 'scrape', 'memory'];
+export type Part = 'load' | 'instructions' | 'recorder' | 'scrape' | 'memory';
+const PARTS: readonly Part[] = [
+  'load',
+  'instructions',
+  'recorder',
+  'scrape',
+  'memory',
+];
 
 export const USAGE = `npm run bench -- [options]
 
@@ -33,7 +45,10 @@ export const USAGE = `npm run bench -- [options]
   --variants a,b          only these variants (bare is always included)
   --routes a,b            only these routes (static, param, post, error)
   --no-diagnostics        leave out the diagnostic variants
-  --only a,b              only these parts: load, recorder, scrape, memory
+  --only a,b              only these parts: load, instructions, recorder, scrape, memory
+  --instruction-requests N
+                          requests counted per server, route and round by the instructions part
+                          (default 20000, quick 5000; needs Linux perf with hardware counters)
   --memory-requests N     requests of the memory test (default 1000000, quick 20000)
   --profile               instead of the benchmark: CPU-profile nestjs-metrics under load on the param route
   --profile-seconds S     seconds of profiled load (default 20, quick 5)
@@ -71,9 +86,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       );
     }
   }
+  const rounds = number('--rounds', quick ? 3 : 5);
+  const instructionRequests = Math.round(
+    number('--instruction-requests', quick ? 5_000 : 20_000),
+  );
   return {
     quick,
-    rounds: number('--rounds', quick ? 3 : 5),
+    rounds,
     duration: number('--duration', quick ? 1 : 5),
     warmup: number('--warmup', quick ? 1 : 3),
     connections: number('--connections', 10),
@@ -84,6 +103,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     memoryRequests: Math.round(
       number('--memory-requests', quick ? 20_000 : 1_000_000),
     ),
+    instructionRequests,
+    // Enough for the JIT to settle on the route's hot paths before counting.
+    instructionWarmup: Math.max(
+      quick ? 2_000 : 5_000,
+      instructionRequests >> 1,
+    ),
+    instructionRounds: Math.max(3, rounds),
     randomShare: 0.1,
     profile: argv.includes('--profile'),
     profileSeconds: number('--profile-seconds', quick ? 5 : 20),

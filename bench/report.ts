@@ -1,7 +1,12 @@
 import os from 'node:os';
 import { ROUTES } from './app.js';
 import { packageVersion } from './library.js';
-import type { Measurements, MemoryResult, Sample } from './measurements.js';
+import type {
+  InstructionSample,
+  Measurements,
+  MemoryResult,
+  Sample,
+} from './measurements.js';
 import type { BenchOptions } from './options.js';
 import { LOAD_CORE, PINNING, SERVER_CORE } from './processes.js';
 import { fixed, max, median, min } from './stats.js';
@@ -35,12 +40,12 @@ function label(id: string): string {
 }
 
 /** Paired per round: f(variant sample, bare sample) for each round both ran. */
-function paired(
-  samples: readonly Sample[],
+function paired<S extends { round: number; route: string; variant: string }>(
+  samples: readonly S[],
   route: string,
   variant: string,
   baseline: string,
-  f: (v: Sample, b: Sample) => number,
+  f: (v: S, b: S) => number,
 ): number[] {
   const values: number[] = [];
   for (const v of samples) {
@@ -57,6 +62,19 @@ const ratio = (v: Sample, b: Sample): number =>
   v.requestsPerSecond / b.requestsPerSecond;
 const addedCpu = (v: Sample, b: Sample): number =>
   v.cpuMicrosPerRequest - b.cpuMicrosPerRequest;
+
+const addedInstructions = (
+  v: InstructionSample,
+  b: InstructionSample,
+): number => v.instructionsPerRequest - b.instructionsPerRequest;
+const instructionRatio = (v: InstructionSample, b: InstructionSample): number =>
+  v.instructionsPerRequest / b.instructionsPerRequest;
+
+/** Thousands, with one decimal. */
+const thousands = (value: number): string => fixed(value / 1000, 1);
+/** Thousands with a sign: an added count can be negative. */
+const signedThousands = (value: number): string =>
+  `${value >= 0 ? '+' : ''}${thousands(value)}`;
 
 interface Check {
   name: string;
@@ -150,33 +168,36 @@ function loadSection(m: Measurements, checks: Check[]): string[] {
   return out;
 }
 
+/** Differences between variants that isolate one part of the added cost. */
+const BREAKDOWN = [
+  {
+    name: 'Nest interceptor pipeline (a no-op global interceptor)',
+    variant: 'bare-noop-interceptor',
+    baseline: 'bare',
+  },
+  {
+    name: 'HTTP hook and recorder (module with a pass-through interceptor − bare + no-op interceptor)',
+    variant: 'metrics-noop-interceptor',
+    baseline: 'bare-noop-interceptor',
+  },
+  {
+    name: 'MetricsInterceptor’s own work (module − module with a pass-through interceptor)',
+    variant: 'metrics',
+    baseline: 'metrics-noop-interceptor',
+  },
+  {
+    name: 'default process metrics (module − module with defaultMetrics: false)',
+    variant: 'metrics',
+    baseline: 'metrics-no-default-metrics',
+  },
+];
+
 /** Where the added CPU goes, from the diagnostic variants (paired per round, medians). */
 function breakdownSection(
   samples: readonly Sample[],
   routes: string[],
 ): string[] {
-  const parts = [
-    {
-      name: 'Nest interceptor pipeline (a no-op global interceptor)',
-      variant: 'bare-noop-interceptor',
-      baseline: 'bare',
-    },
-    {
-      name: 'HTTP hook and recorder (module with a pass-through interceptor − bare + no-op interceptor)',
-      variant: 'metrics-noop-interceptor',
-      baseline: 'bare-noop-interceptor',
-    },
-    {
-      name: 'MetricsInterceptor’s own work (module − module with a pass-through interceptor)',
-      variant: 'metrics',
-      baseline: 'metrics-noop-interceptor',
-    },
-    {
-      name: 'default process metrics (module − module with defaultMetrics: false)',
-      variant: 'metrics',
-      baseline: 'metrics-no-default-metrics',
-    },
-  ];
+  const parts = BREAKDOWN;
   const present = (id: string): boolean =>
     samples.some((s) => s.variant === id);
   const available = parts.filter(
@@ -197,6 +218,122 @@ function breakdownSection(
     table(['part', ...routes], rows),
     '',
   ];
+}
+
+function instructionsSection(options: BenchOptions, m: Measurements): string[] {
+  if (m.instructionsSkipped !== undefined) {
+    return [
+      '## Instructions per request',
+      '',
+      `Not measured: hardware instruction counters are not usable here (${m.instructionsSkipped}).`,
+      '',
+    ];
+  }
+  const samples = m.instructions ?? [];
+  if (samples.length === 0) return [];
+  const routes = ROUTES.filter((r) => samples.some((s) => s.route === r.name));
+  const variants = VARIANTS.filter((v) =>
+    samples.some((s) => s.variant === v.id),
+  );
+  const rounds = new Set(samples.map((s) => s.round)).size;
+  const out = [
+    '## Instructions per request',
+    '',
+    `User-space instructions retired by the server process (all its threads, garbage collection included; \`perf stat -e instructions:u -p <pid>\`) over ${options.instructionRequests.toLocaleString('en-US')} requests ÷ the responses received, in thousands. Each measurement starts a fresh server, warms it up with ${options.instructionWarmup.toLocaleString('en-US')} requests, then counts; ${rounds} rounds run every variant once per route in a rotated order. Unlike CPU time, the count does not depend on what else runs on the machine, so small differences show; it is not time (an instruction that misses the cache costs more than one that hits). Kernel work (sockets, TCP) is not counted. Added and ratio: per round, the variant’s count − and ÷ bare Nest’s in the same round, median.`,
+    '',
+  ];
+  for (const route of routes) {
+    out.push(
+      `### ${route.name}: \`${route.method} ${route.path}\` → ${route.status}`,
+      '',
+    );
+    const rows = variants.map((variant) => {
+      const own = samples.filter(
+        (s) => s.route === route.name && s.variant === variant.id,
+      );
+      const isBare = variant.id === 'bare';
+      const perRequest = own.map((s) => s.instructionsPerRequest);
+      return [
+        label(variant.id),
+        thousands(median(perRequest)),
+        `${thousands(min(perRequest))} – ${thousands(max(perRequest))}`,
+        isBare
+          ? '0'
+          : signedThousands(
+              median(
+                paired(
+                  samples,
+                  route.name,
+                  variant.id,
+                  'bare',
+                  addedInstructions,
+                ),
+              ),
+            ),
+        isBare
+          ? '1'
+          : fixed(
+              median(
+                paired(
+                  samples,
+                  route.name,
+                  variant.id,
+                  'bare',
+                  instructionRatio,
+                ),
+              ),
+              3,
+            ),
+      ];
+    });
+    out.push(
+      table(
+        [
+          'variant',
+          'k instructions/req',
+          'range (min – max)',
+          'added k/req vs bare',
+          'ratio vs bare',
+        ],
+        rows,
+      ),
+      '',
+    );
+  }
+  const present = (id: string): boolean =>
+    samples.some((s) => s.variant === id);
+  const parts = BREAKDOWN.filter(
+    (p) => present(p.variant) && present(p.baseline),
+  );
+  if (parts.length > 0) {
+    out.push(
+      '### Where the added instructions go (diagnostics)',
+      '',
+      'Thousands of instructions per request, paired per round, median.',
+      '',
+      table(
+        ['part', ...routes.map((r) => r.name)],
+        parts.map((p) => [
+          p.name,
+          ...routes.map((route) =>
+            signedThousands(
+              median(
+                paired(
+                  samples,
+                  route.name,
+                  p.variant,
+                  p.baseline,
+                  addedInstructions,
+                ),
+              ),
+            ),
+          ),
+        ]),
+      ),
+      '',
+    );
+  }
+  return out;
 }
 
 function recorderSection(m: Measurements): string[] {
@@ -340,6 +477,45 @@ export function summary(options: BenchOptions, m: Measurements): string {
       '',
     );
   }
+  const instructions = m.instructions ?? [];
+  const countedRoutes = ROUTES.filter((r) =>
+    instructions.some((s) => s.route === r.name),
+  );
+  const countedVariants = VARIANTS.filter(
+    (v) =>
+      !v.diagnostic &&
+      v.id !== 'bare' &&
+      instructions.some((s) => s.variant === v.id),
+  );
+  if (countedRoutes.length > 0 && countedVariants.length > 0) {
+    out.push(
+      'User-space instructions of the server per request (independent of machine load; not time): added thousands vs bare Nest and the ratio (medians of paired rounds):',
+      '',
+      table(
+        ['route', 'bare Nest', ...countedVariants.map((v) => v.label)],
+        countedRoutes.map((route) => [
+          `${route.method} ${route.path}`,
+          `${thousands(
+            median(
+              instructions
+                .filter((s) => s.route === route.name && s.variant === 'bare')
+                .map((s) => s.instructionsPerRequest),
+            ),
+          )}k`,
+          ...countedVariants.map((v) => {
+            const added = median(
+              paired(instructions, route.name, v.id, 'bare', addedInstructions),
+            );
+            const r = median(
+              paired(instructions, route.name, v.id, 'bare', instructionRatio),
+            );
+            return `${signedThousands(added)}k, ${fixed(r, 3)}`;
+          }),
+        ]),
+      ),
+      '',
+    );
+  }
   out.push(
     table(
       ['budget check (nestjs-metrics)', 'measured', 'budget', 'result'],
@@ -360,6 +536,7 @@ export function report(options: BenchOptions, m: Measurements): string {
   const cpus = os.cpus();
   const body = [
     ...loadSection(m, checks),
+    ...instructionsSection(options, m),
     ...recorderSection(m),
     ...scrapeSection(m, checks),
     ...memorySection(m, checks),

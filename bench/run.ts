@@ -6,12 +6,14 @@ import type { LoadSummary } from './ipc.js';
 import { ROOT } from './library.js';
 import type {
   CountCheck,
+  InstructionSample,
   Measurements,
   MemoryResult,
   Sample,
 } from './measurements.js';
 import type { RecorderResult, ScrapeResult } from './micro.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { InstructionCounter, perfUnavailableReason } from './perf.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
 import { profile } from './profile.js';
 import { report, summary } from './report.js';
@@ -167,6 +169,68 @@ async function measureLoad(
   return { samples, countChecks };
 }
 
+async function measureInstructions(
+  options: BenchOptions,
+  loader: LoadGenerator,
+): Promise<InstructionSample[]> {
+  const variants = selectVariants(options);
+  const routes = selectRoutes(options);
+  const rounds = options.instructionRounds;
+  const requests = options.instructionRequests;
+  log(
+    `instructions: ${variants.length} variants x ${routes.length} routes x ${rounds} rounds of ${requests} requests, a fresh server each`,
+  );
+  const samples: InstructionSample[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, route] of routes.entries()) {
+      const shift = (round + k) % variants.length;
+      const order = [...variants.slice(shift), ...variants.slice(0, shift)];
+      for (const variant of order) {
+        const server = await BenchServer.start(variant.id);
+        try {
+          const warm = await loader.run({
+            url: server.url,
+            connections: options.connections,
+            amount: options.instructionWarmup,
+            requests: [route],
+          });
+          checkStatuses(warm, route.status, `${variant.id} ${route.name}`);
+          const counter = await InstructionCounter.attach(server.child.pid!);
+          let load: LoadSummary;
+          try {
+            load = await loader.run({
+              url: server.url,
+              connections: options.connections,
+              amount: requests,
+              requests: [route],
+            });
+          } catch (error) {
+            counter.kill();
+            throw error;
+          }
+          const instructions = await counter.stop();
+          checkStatuses(load, route.status, `${variant.id} ${route.name}`);
+          const sample: InstructionSample = {
+            round,
+            route: route.name,
+            variant: variant.id,
+            requests: load.requests,
+            instructions,
+            instructionsPerRequest: instructions / load.requests,
+          };
+          samples.push(sample);
+          log(
+            `  round ${round + 1}/${rounds} ${route.name.padEnd(6)} ${variant.id.padEnd(28)} ${(sample.instructionsPerRequest / 1000).toFixed(1).padStart(7)}k instructions/req`,
+          );
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  }
+  return samples;
+}
+
 async function measureMemory(
   options: BenchOptions,
   loader: LoadGenerator,
@@ -277,6 +341,17 @@ async function main(): Promise<void> {
     }
     if (options.parts.has('load')) {
       Object.assign(measurements, await measureLoad(options, loader));
+    }
+    if (options.parts.has('instructions')) {
+      const reason = await perfUnavailableReason();
+      if (reason === undefined) {
+        measurements.instructions = await measureInstructions(options, loader);
+      } else {
+        measurements.instructionsSkipped = reason;
+        log(
+          `instructions: skipped, hardware counters are not usable: ${reason}`,
+        );
+      }
     }
     if (options.parts.has('memory')) {
       measurements.memory = [];
