@@ -16,7 +16,7 @@ export interface BenchOptions {
   instructionRequests: number;
   /** Warm-up requests of each fresh server before perf attaches. */
   instructionWarmup: number;
-  /** Rounds of the instructions part: counts are steady, but a median needs at least 3. */
+  /** Rounds of the instructions part (at least 3: counts are steady, but a median needs them). */
   instructionRounds: number;
   /** Share of the memory test's requests sent to distinct random paths. */
   randomShare: number;
@@ -49,6 +49,8 @@ export const USAGE = `npm run bench -- [options]
   --instruction-requests N
                           requests counted per server, route and round by the instructions part
                           (default 20000, quick 5000; needs Linux perf with hardware counters)
+  --instruction-rounds N  rounds of the instructions part, each a fresh server per variant and
+                          route (default 3, at least 3)
   --memory-requests N     requests of the memory test (default 1000000, quick 20000)
   --profile               instead of the benchmark: CPU-profile nestjs-metrics under load on the param route
   --profile-seconds S     seconds of profiled load (default 20, quick 5)
@@ -86,13 +88,18 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       );
     }
   }
-  const rounds = number('--rounds', quick ? 3 : 5);
   const instructionRequests = Math.round(
     number('--instruction-requests', quick ? 5_000 : 20_000),
   );
+  const instructionRounds = Math.round(number('--instruction-rounds', 3));
+  if (instructionRounds < 3) {
+    throw new Error(
+      `--instruction-rounds must be at least 3 (a median of paired rounds); got ${instructionRounds}`,
+    );
+  }
   return {
     quick,
-    rounds,
+    rounds: number('--rounds', quick ? 3 : 5),
     duration: number('--duration', quick ? 1 : 5),
     warmup: number('--warmup', quick ? 1 : 3),
     connections: number('--connections', 10),
@@ -109,7 +116,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       quick ? 2_000 : 5_000,
       instructionRequests >> 1,
     ),
-    instructionRounds: Math.max(3, rounds),
+    instructionRounds,
     randomShare: 0.1,
     profile: argv.includes('--profile'),
     profileSeconds: number('--profile-seconds', quick ? 5 : 20),

@@ -43,8 +43,12 @@ function parseCount(stderr: string): number | string {
  * otherwise why not (no perf, no hardware counters in the VM, perf_event_paranoid too strict).
  */
 export async function perfUnavailableReason(): Promise<string | undefined> {
-  // Attach to a process of this user, as the measurement does, rather than start one under perf.
-  const target = spawn('sleep', ['5'], { stdio: 'ignore' });
+  // Attach to a busy process of this user, as the measurement does (a sleeping one counts nothing).
+  const target = spawn(
+    process.execPath,
+    ['-e', 'const end = Date.now() + 5000; while (Date.now() < end);'],
+    { stdio: 'ignore' },
+  );
   try {
     const result = await runPerf([
       'stat',
