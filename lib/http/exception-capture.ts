@@ -37,7 +37,8 @@ export function captureRouteExceptions(): void {
 
 function noteException(exception: unknown, host: ArgumentsHost): void {
   try {
-    const exchange = exchangeOf(host.getArgByIndex(0));
+    // The response: its exchange is always attached (the request's only when it has a body).
+    const exchange = exchangeOf(host.getArgByIndex(1));
     if (exchange !== undefined && exchange.error === undefined)
       exchange.error = exception;
   } catch {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { UNMATCHED_ROUTE } from '../metrics.constants.js';
+import type { HttpExchange } from './http-exchange.js';
 
 interface ExpressRoute {
   path: unknown;
@@ -48,11 +49,11 @@ export class ExpressRouteResolver {
    * for a request stopped before routing (body parser, middleware), the first app route that
    * would have matched it; otherwise `UNMATCHED`.
    */
-  resolve(req: IncomingMessage, pathname: string): string {
+  resolve(req: IncomingMessage, exchange: HttpExchange): string {
     const route = (req as IncomingMessage & { route?: ExpressRoute }).route;
     if (route !== undefined && this.isAppRoute(route))
       return route.path as string;
-    return this.match(req.method ?? 'GET', pathname);
+    return this.match(req.method ?? 'GET', exchange.pathname);
   }
 
   private isAppRoute(route: ExpressRoute): boolean {

@@ -58,20 +58,20 @@ export function instrumentFastify(
   if (typeof adapter.setOnRequestHook === 'function') {
     const previous: unknown = Reflect.get(adapter, 'onRequestHook');
     adapter.setOnRequestHook(function (this: unknown, request, reply, done) {
-      FastifyRouteResolver.rememberRoute(request);
+      FastifyRouteResolver.rememberRoute(request, reply);
       if (typeof previous === 'function')
         return (previous as RequestHook).call(this, request, reply, done);
       done();
     });
   }
-  instance.addHook('onRequest', (request, _reply, done) => {
-    FastifyRouteResolver.rememberRoute(request);
+  instance.addHook('onRequest', (request, reply, done) => {
+    FastifyRouteResolver.rememberRoute(request, reply);
     done();
   });
   // Runs before the error handler (Nest's exception filters) for errors raised outside Nest's
   // handlers: content-type parsing, body limits, hooks.
-  instance.addHook('onError', (request, _reply, error, done) => {
-    const exchange = exchangeOf(request);
+  instance.addHook('onError', (_request, reply, error, done) => {
+    const exchange = exchangeOf(reply);
     if (exchange !== undefined && exchange.error === undefined)
       exchange.error = error;
     done();

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { UNMATCHED_ROUTE } from '../metrics.constants.js';
-import { exchangeOf, exchangeOfRequest } from './http-exchange.js';
+import { exchangeOf, type HttpExchange } from './http-exchange.js';
 import type { RouteResolver } from './http-instrumentation.js';
 
 /** The parts of a Fastify request the resolver reads (Fastify is never imported). */
@@ -28,8 +28,8 @@ export class FastifyRouteResolver implements RouteResolver {
   }
 
   /** Keeps the template Fastify matched on the request's exchange; call from a request hook. */
-  static rememberRoute(request: FastifyRequestLike): void {
-    const exchange = exchangeOf(request);
+  static rememberRoute(request: FastifyRequestLike, reply: unknown): void {
+    const exchange = exchangeOf(reply);
     if (exchange === undefined || exchange.route !== undefined) return;
     const url = request.routeOptions?.url;
     exchange.route =
@@ -38,7 +38,7 @@ export class FastifyRouteResolver implements RouteResolver {
         : url;
   }
 
-  resolve(req: IncomingMessage): string {
-    return exchangeOfRequest(req)?.route ?? UNMATCHED_ROUTE;
+  resolve(_req: IncomingMessage, exchange: HttpExchange): string {
+    return exchange.route ?? UNMATCHED_ROUTE;
   }
 }

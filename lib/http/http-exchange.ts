@@ -30,24 +30,29 @@ export class HttpExchange {
 
 type WithExchange<T> = T & { [EXCHANGE]?: HttpExchange };
 
-/** The exchange of a request; accepts the raw request or a framework request wrapping it (`.raw`). */
-export function exchangeOf(request: unknown): HttpExchange | undefined {
-  if (request === null || typeof request !== 'object') return undefined;
-  const direct = (request as WithExchange<object>)[EXCHANGE];
+/** The exchange of a response; accepts the raw response or a framework reply wrapping it (`.raw`). */
+export function exchangeOf(response: unknown): HttpExchange | undefined {
+  if (response === null || typeof response !== 'object') return undefined;
+  const direct = (response as WithExchange<object>)[EXCHANGE];
   if (direct !== undefined) return direct;
-  const raw = (request as { raw?: unknown }).raw;
+  const raw = (response as { raw?: unknown }).raw;
   return raw !== null && typeof raw === 'object'
     ? (raw as WithExchange<object>)[EXCHANGE]
     : undefined;
 }
 
+/**
+ * Puts the exchange on the response, where every hook finds it, and on the request only when the
+ * request has a body to count: a property added to every request costs measurably per request.
+ */
 export function attachExchange(
   req: IncomingMessage,
   res: ServerResponse,
   exchange: HttpExchange,
+  onRequestToo: boolean,
 ): void {
-  (req as WithExchange<IncomingMessage>)[EXCHANGE] = exchange;
   (res as WithExchange<ServerResponse>)[EXCHANGE] = exchange;
+  if (onRequestToo) (req as WithExchange<IncomingMessage>)[EXCHANGE] = exchange;
 }
 
 export function exchangeOfResponse(

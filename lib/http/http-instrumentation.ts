@@ -17,7 +17,7 @@ import {
 
 /** Finds the route template a request matched, or `UNMATCHED`. */
 export interface RouteResolver {
-  resolve(req: IncomingMessage, pathname: string): string;
+  resolve(req: IncomingMessage, exchange: HttpExchange): string;
 }
 
 /** Sent as `status` when the client went away before any status line was sent (as nginx logs it). */
@@ -29,7 +29,7 @@ export const CLIENT_CLOSED_STATUS = '499';
  * the body parser or the router are counted like any other.
  */
 export class HttpInstrumentation implements ExchangeOwner {
-  private readonly seriesByRoute = new Map<string, RouteSeries>();
+  private readonly seriesByMethod = new Map<string, Map<string, RouteSeries>>();
   private server: Server | undefined;
   private readonly failures = new RecordingFailureLog();
 
@@ -67,13 +67,11 @@ export class HttpInstrumentation implements ExchangeOwner {
         res.write,
         res.end,
       );
-      attachExchange(req, res, exchange);
-      if (
+      const hasBody =
         req.headers['content-length'] !== undefined ||
-        req.headers['transfer-encoding'] !== undefined
-      ) {
-        req.push = countingPush;
-      }
+        req.headers['transfer-encoding'] !== undefined;
+      attachExchange(req, res, exchange, hasBody);
+      if (hasBody) req.push = countingPush;
       res.write = countingWrite as ServerResponse['write'];
       res.end = countingEnd as ServerResponse['end'];
       // 'close' follows 'finish' on every response, so one listener sees both endings.
@@ -105,14 +103,14 @@ export class HttpInstrumentation implements ExchangeOwner {
       const durationSeconds = (performance.now() - exchange.startedAt) / 1000;
       const req = res.req;
       const method = req.method ?? 'GET';
-      const route = this.routes.resolve(req, exchange.pathname);
+      const route = this.routes.resolve(req, exchange);
       if (this.options.excludePaths.has(route)) return;
       // The client left in the middle of its request: whatever the app answered went nowhere.
       const requestAbandoned = !req.complete && req.readableAborted;
       const clientClosed = requestAbandoned || (aborted && !res.headersSent);
       const sentStatus = clientClosed
         ? CLIENT_CLOSED_STATUS
-        : String(res.statusCode);
+        : statusLabel(res.statusCode);
       const noBody =
         method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
       this.metrics.record(this.series(methodLabel(method), route), {
@@ -137,11 +135,15 @@ export class HttpInstrumentation implements ExchangeOwner {
   }
 
   private series(method: string, route: string): RouteSeries {
-    const key = `${method} ${route}`;
-    let series = this.seriesByRoute.get(key);
+    let byRoute = this.seriesByMethod.get(method);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      this.seriesByMethod.set(method, byRoute);
+    }
+    let series = byRoute.get(route);
     if (series === undefined) {
       series = this.metrics.route('http', method, route);
-      this.seriesByRoute.set(key, series);
+      byRoute.set(route, series);
     }
     return series;
   }
@@ -165,26 +167,31 @@ function countingPush(
   return exchange.push.call(this, chunk, encoding);
 }
 
+// Fixed parameters rather than rest and spread: no array is allocated per call. Node's write and
+// end read a missing argument and an undefined one alike.
 function countingWrite(
   this: ServerResponse,
   chunk: unknown,
-  ...rest: unknown[]
+  encoding?: unknown,
+  callback?: unknown,
 ): boolean {
   const exchange = exchangeOfResponse(this)!;
   if (chunk !== null && chunk !== undefined && !this.writableEnded) {
-    exchange.responseBytes += byteLength(chunk, rest[0]);
+    exchange.responseBytes += byteLength(chunk, encoding);
   }
   return (exchange.write as (...args: unknown[]) => boolean).call(
     this,
     chunk,
-    ...rest,
+    encoding,
+    callback,
   );
 }
 
 function countingEnd(
   this: ServerResponse,
   chunk?: unknown,
-  ...rest: unknown[]
+  encoding?: unknown,
+  callback?: unknown,
 ): ServerResponse {
   const exchange = exchangeOfResponse(this)!;
   if (
@@ -193,12 +200,13 @@ function countingEnd(
     typeof chunk !== 'function' &&
     !this.writableEnded
   ) {
-    exchange.responseBytes += byteLength(chunk, rest[0]);
+    exchange.responseBytes += byteLength(chunk, encoding);
   }
   return (exchange.end as (...args: unknown[]) => ServerResponse).call(
     this,
     chunk,
-    ...rest,
+    encoding,
+    callback,
   );
 }
 
@@ -210,4 +218,11 @@ function byteLength(chunk: unknown, encoding: unknown): number {
     );
   }
   return (chunk as { byteLength?: number }).byteLength ?? 0;
+}
+
+const STATUS_LABELS: string[] = [];
+
+/** The `status` label of a status code, one string per code for the life of the process. */
+function statusLabel(code: number): string {
+  return (STATUS_LABELS[code] ??= String(code));
 }

@@ -21,7 +21,7 @@ import {
   serveOnFastify,
   type FastifyAdapterLike,
 } from './fastify-integration.js';
-import { exchangeOfRequest } from './http-exchange.js';
+import { exchangeOfResponse } from './http-exchange.js';
 import {
   HttpInstrumentation,
   type RouteResolver,
@@ -99,11 +99,11 @@ export class HttpMetricsLifecycle
 /** Express error middleware: keeps errors raised before routing (the body parser's) for `error_type`. */
 function keepBodyParserError(
   error: unknown,
-  req: IncomingMessage,
-  _res: ServerResponse,
+  _req: IncomingMessage,
+  res: ServerResponse,
   next: (error: unknown) => void,
 ): void {
-  const exchange = exchangeOfRequest(req);
+  const exchange = exchangeOfResponse(res);
   if (exchange !== undefined && exchange.error === undefined)
     exchange.error = error;
   next(error);

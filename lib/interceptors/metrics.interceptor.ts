@@ -21,7 +21,7 @@ export class MetricsInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const exchange =
       context.getType() === 'http'
-        ? exchangeOf(context.switchToHttp().getRequest())
+        ? exchangeOf(context.switchToHttp().getResponse())
         : undefined;
     if (exchange === undefined) return next.handle();
     const source = next.handle();
