@@ -113,21 +113,27 @@ export class HttpInstrumentation implements ExchangeOwner {
         : statusLabel(res.statusCode);
       const noBody =
         method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+      const endedAborted = aborted || requestAbandoned;
+      const streamFailed =
+        !requestAbandoned &&
+        aborted &&
+        res.headersSent &&
+        (exchange.streamFailed || res.errored != null);
       this.metrics.record(this.series(methodLabel(method), route), {
         status: sentStatus,
         durationSeconds,
         requestBytes: exchange.requestBytes,
         responseBytes: noBody ? 0 : exchange.responseBytes,
-        errorType: httpErrorType({
-          status: res.statusCode,
-          error: exchange.error,
-          aborted: aborted || requestAbandoned,
-          streamFailed:
-            !requestAbandoned &&
-            aborted &&
-            res.headersSent &&
-            (exchange.streamFailed || res.errored != null),
-        }),
+        // Most responses are a success that ended well: no error to classify.
+        errorType:
+          res.statusCode < 400 && !endedAborted
+            ? undefined
+            : httpErrorType({
+                status: res.statusCode,
+                error: exchange.error,
+                aborted: endedAborted,
+                streamFailed,
+              }),
       });
     } catch (error) {
       this.failures.report(error);
