@@ -181,7 +181,7 @@ const BREAKDOWN = [
     baseline: 'bare-noop-interceptor',
   },
   {
-    name: 'MetricsInterceptor’s own work (module − module with a pass-through interceptor)',
+    name: 'the optional global interceptor, saved (module − module with a pass-through `interceptor` extra)',
     variant: 'metrics',
     baseline: 'metrics-noop-interceptor',
   },

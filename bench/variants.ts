@@ -172,7 +172,7 @@ export const VARIANTS: readonly Variant[] = [
     diagnostic: true,
     create: async () => {
       const { MetricsModule, MetricsInterceptor } = await library();
-      // Keeps the HTTP hook and the interceptor pipeline, drops the interceptor's own work.
+      // The module with the optional `interceptor` extra: what opting into a global interceptor costs.
       @Injectable()
       class PassThroughMetricsInterceptor extends MetricsInterceptor {
         override intercept(
