@@ -10,7 +10,7 @@ export { Timed } from './decorators/timed.decorator.js';
 export { Counted } from './decorators/counted.decorator.js';
 export { MetricsServer } from './scrape/metrics-server.js';
 export { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
-export type { HttpExchange } from './http/http-exchange.js';
+export type { ExchangeOutcome } from './http/http-exchange.js';
 export type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
 export type {
   ScrapeAuthFunction,

@@ -36,10 +36,10 @@ const WRAPPED = Symbol('nestjs-metrics:wrapped');
 const BASE_LABELS = ['class', 'method', 'result', 'exception'];
 
 /**
- * Finds @Timed and @Counted methods. Controller methods get a `HandlerMetricsInterceptor` as
- * method metadata while Nest instantiates the app, before it binds routes, message handlers and
- * gateways (it reads interceptor metadata then); provider methods are wrapped on their instance
- * at bootstrap.
+ * Finds @Timed and @Counted methods. Routes and message handlers of controllers and gateways get
+ * a `HandlerMetricsInterceptor` as method metadata while Nest instantiates the app, before it binds
+ * them (it reads interceptor metadata then, and calls them from the prototype); every other
+ * decorated method, of any provider or controller, is wrapped on its instance at bootstrap.
  */
 @Injectable()
 export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
@@ -62,8 +62,9 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     if (!this.options.enabled) return;
-    for (const wrapper of this.discovery.getProviders())
-      if (!isGateway(wrapper)) this.explore(wrapper);
+    for (const wrapper of this.discovery.getControllers())
+      this.explore(wrapper);
+    for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
   }
 
   /** Takes this app's interceptor off the handlers, so an app created later starts clean. */
@@ -87,6 +88,7 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
       metatype,
       metatype.prototype as Record<string, unknown>,
     )) {
+      if (!isDispatchedByNest(method)) continue;
       // Replaces the interceptor an earlier app of this process left: one record per call.
       const others = methodInterceptors(method).filter(
         (interceptor) => !isHandlerMetricsInterceptor(interceptor),
@@ -96,6 +98,7 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
         continue;
       }
       this.handlerInterceptor.measure(
+        metatype,
         method,
         this.createInstrument(metatype.name, methodName, timed, counted),
       );
@@ -117,10 +120,12 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
     // for a value provider it is null, so class-level decorators and the class name would be lost.
     const metatype = (instance as object).constructor;
     if (typeof metatype !== 'function') return;
-    for (const { methodName, timed, counted } of this.decoratedMethods(
+    for (const { method, methodName, timed, counted } of this.decoratedMethods(
       metatype,
       Object.getPrototypeOf(instance) as Record<string, unknown>,
     )) {
+      // Routes and message handlers are measured by the method interceptor (see bindController).
+      if (isDispatchedByNest(method)) continue;
       const instrument = this.createInstrument(
         metatype.name,
         methodName,
@@ -225,6 +230,21 @@ function isGateway(wrapper: InstanceWrapper): boolean {
     typeof wrapper.metatype === 'function' &&
     !wrapper.inject &&
     Reflect.getMetadata(GATEWAY_METADATA, wrapper.metatype) === true
+  );
+}
+
+// Metadata keys Nest reads to dispatch a method: an HTTP route (@nestjs/common), a message
+// pattern (@nestjs/microservices) or a gateway message (@nestjs/websockets).
+const DISPATCH_METADATA = [
+  'path',
+  'microservices:pattern',
+  'websockets:message_mapping',
+];
+
+/** A method Nest calls from its prototype (a route or a handler), which wrapping would miss. */
+function isDispatchedByNest(method: object): boolean {
+  return DISPATCH_METADATA.some(
+    (key) => Reflect.getMetadata(key, method) !== undefined,
   );
 }
 

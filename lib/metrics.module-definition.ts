@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import type { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
+import { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
+import { invalidOptionMessage } from './metrics.messages.js';
 import type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
 
 /** Set beside the options in `forRoot()` and `forRootAsync()`; known before any provider runs. */
@@ -25,15 +26,38 @@ export const {
   .setClassMethodName('forRoot')
   .setExtras<MetricsModuleExtras>(
     { isGlobal: true, interceptor: undefined },
-    (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal,
-      providers: [
-        ...(definition.providers ?? []),
-        ...(extras.interceptor
-          ? [{ provide: APP_INTERCEPTOR, useClass: extras.interceptor }]
-          : []),
-      ],
-    }),
+    (definition, extras) => {
+      checkInterceptor(extras.interceptor);
+      return {
+        ...definition,
+        global: extras.isGlobal,
+        providers: [
+          ...(definition.providers ?? []),
+          ...(extras.interceptor
+            ? [{ provide: APP_INTERCEPTOR, useClass: extras.interceptor }]
+            : []),
+        ],
+      };
+    },
   )
   .build();
+
+/** Fails `forRoot()` when the `interceptor` extra is not a `MetricsInterceptor` class. */
+function checkInterceptor(interceptor: unknown): void {
+  if (
+    interceptor !== undefined &&
+    !(
+      typeof interceptor === 'function' &&
+      (interceptor === MetricsInterceptor ||
+        interceptor.prototype instanceof MetricsInterceptor)
+    )
+  ) {
+    throw new TypeError(
+      invalidOptionMessage(
+        'interceptor',
+        'MetricsInterceptor or a class that extends it',
+        interceptor,
+      ),
+    );
+  }
+}

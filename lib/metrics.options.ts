@@ -62,6 +62,16 @@ export function resolveOptions(
     }
   }
   const options = { ...environmentOptions(), ...definedOnly(given) };
+  if (options.pushgateway !== undefined && options.cluster) {
+    // Every worker would PUT its own numbers to the same group, each replacing the last.
+    throw new TypeError(
+      invalidOptionMessage(
+        'pushgateway',
+        'left out when "cluster" is on (each worker would replace the others\' numbers on the gateway; give each worker its own `groupings`, e.g. { worker: String(cluster.worker.id) }, and no "cluster")',
+        'both options',
+      ),
+    );
+  }
   return {
     path: resolvePath(options.path),
     prefix: resolvePrefix(options.prefix),

@@ -33,6 +33,8 @@ import {
   ReportService,
   ReportsController,
   StreamBrokenError,
+  TeamsListingController,
+  UsersListingController,
 } from './fixtures/decorated.fixtures.js';
 
 const DURATION = 'method_duration_seconds';
@@ -706,6 +708,42 @@ describe('@Timed and @Counted on controllers', () => {
       name: undefined,
       options: {},
     });
+  });
+});
+
+describe('@Counted on an inherited route and on a method that is not a route', () => {
+  it('labels each controller with its own class and counts helper calls too', async () => {
+    const app = await createApp({
+      imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+      controllers: [UsersListingController, TeamsListingController],
+    });
+    try {
+      const server = app.getHttpServer();
+      await request(server).get('/users').expect(200, 'UsersListingController');
+      await request(server).get('/users').expect(200);
+      await request(server).get('/teams').expect(200, 'TeamsListingController');
+
+      const samples = await samplesOf(app);
+      expect(
+        sum(samples, 'listings_total', { class: 'UsersListingController' }),
+      ).toBe(2);
+      expect(
+        sum(samples, 'listings_total', { class: 'TeamsListingController' }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'listing_descriptions_total', {
+          class: 'UsersListingController',
+          method: 'describe',
+        }),
+      ).toBe(2);
+      expect(
+        sum(samples, 'listing_descriptions_total', {
+          class: 'TeamsListingController',
+        }),
+      ).toBe(1);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -29,7 +29,7 @@ import {
   MetricsInterceptor,
   MetricsModule,
   MetricsService,
-  type HttpExchange,
+  type ExchangeOutcome,
   type MetricsModuleOptions,
 } from '../lib/index.js';
 import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
@@ -612,7 +612,7 @@ describe.each(ADAPTERS)('Module extras on %s', (adapter) => {
   it('registers a MetricsInterceptor subclass given as interceptor in place of the default', async () => {
     class TimeoutAwareInterceptor extends MetricsInterceptor {
       protected override onError(
-        exchange: HttpExchange,
+        exchange: ExchangeOutcome,
         error: unknown,
         context: ExecutionContext,
       ): void {
@@ -651,6 +651,17 @@ describe.each(ADAPTERS)('Module extras on %s', (adapter) => {
       expect(sum(samples, 'errors_total')).toBe(2);
     } finally {
       await app.close();
+    }
+  });
+
+  it('fails forRoot() naming interceptor when it is not a MetricsInterceptor class', () => {
+    class Unrelated {}
+    for (const interceptor of [Unrelated, {}, 'MetricsInterceptor']) {
+      expect(() =>
+        MetricsModule.forRoot({
+          interceptor: interceptor as unknown as typeof MetricsInterceptor,
+        }),
+      ).toThrow(/option "interceptor" must be MetricsInterceptor or a class/);
     }
   });
 

@@ -299,4 +299,35 @@ async function silentServer(): Promise<{
       ).rejects.toThrow(message);
     },
   );
+
+  it('refuses pushgateway together with cluster at start-up, naming both', async () => {
+    await expect(
+      Test.createTestingModule({
+        imports: [
+          MetricsModule.forRoot({
+            pushgateway: {
+              url: 'http://user:secret@127.0.0.1:9091',
+              jobName: 'j',
+            },
+            cluster: true,
+          }),
+        ],
+      }).compile(),
+    ).rejects.toThrow(
+      /option "pushgateway" must be left out when "cluster" is on/,
+    );
+    await expect(
+      Test.createTestingModule({
+        imports: [
+          MetricsModule.forRoot({
+            pushgateway: {
+              url: 'http://user:secret@127.0.0.1:9091',
+              jobName: 'j',
+            },
+            cluster: true,
+          }),
+        ],
+      }).compile(),
+    ).rejects.not.toThrow(/secret/);
+  });
 });

@@ -1,17 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export const EXCHANGE = Symbol('nestjs-metrics:exchange');
+// Shared by every copy of the library in the process, like the exception capture's marker.
+export const EXCHANGE = Symbol.for('nestjs-metrics:exchange');
 
 /** Whoever records the exchange once its response has ended. */
 export interface ExchangeOwner {
   complete(res: ServerResponse, aborted: boolean): void;
 }
 
+/** What a `MetricsInterceptor` subclass may set on the request being measured. */
+export interface ExchangeOutcome {
+  /** The exception that decides `error_type`; the first one set wins. */
+  error: unknown;
+  /** The response body stream failed after the headers were sent (`response_stream`). */
+  streamFailed: boolean;
+}
+
 /** The state of one HTTP request while it is in flight. */
-export class HttpExchange {
+export class HttpExchange implements ExchangeOutcome {
   requestBytes = 0;
   responseBytes = 0;
-  /** The exception seen by the interceptor or the error middleware, if any. */
+  /**
+   * The exception that decided the response, noted on its way into Nest's exception handling,
+   * by the Express error middleware, Fastify's `onError` hook or the optional interceptor.
+   */
   error: unknown = undefined;
   streamFailed = false;
   ended = false;

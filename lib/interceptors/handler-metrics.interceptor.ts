@@ -20,14 +20,25 @@ export const HANDLER_METRICS_INTERCEPTOR = Symbol.for(
  */
 export class HandlerMetricsInterceptor implements NestInterceptor {
   readonly [HANDLER_METRICS_INTERCEPTOR] = true;
-  private readonly instruments = new WeakMap<object, MethodInstrument>();
+  // By class, then handler: controllers that inherit one decorated method share its function.
+  private readonly instruments = new WeakMap<
+    object,
+    WeakMap<object, MethodInstrument>
+  >();
 
-  measure(handler: object, instrument: MethodInstrument): void {
-    this.instruments.set(handler, instrument);
+  measure(target: object, handler: object, instrument: MethodInstrument): void {
+    let byHandler = this.instruments.get(target);
+    if (byHandler === undefined) {
+      byHandler = new WeakMap();
+      this.instruments.set(target, byHandler);
+    }
+    byHandler.set(handler, instrument);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const instrument = this.instruments.get(context.getHandler());
+    const instrument = this.instruments
+      .get(context.getClass())
+      ?.get(context.getHandler());
     if (instrument === undefined) return next.handle();
     return measureObservable(instrument, next.handle());
   }

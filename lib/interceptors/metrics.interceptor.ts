@@ -6,7 +6,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { exchangeOf, type HttpExchange } from '../http/http-exchange.js';
+import { exchangeOf, type ExchangeOutcome } from '../http/http-exchange.js';
 
 /**
  * An optional global interceptor for apps that want a say in how exceptions are recorded.
@@ -42,7 +42,7 @@ export class MetricsInterceptor implements NestInterceptor {
 
   /** Keeps the exception that decides `error_type`. Override to unwrap errors of your own. */
   protected onError(
-    exchange: HttpExchange,
+    exchange: ExchangeOutcome,
     error: unknown,
     _context: ExecutionContext,
   ): void {
@@ -50,7 +50,7 @@ export class MetricsInterceptor implements NestInterceptor {
   }
 
   /** Watches a `StreamableFile` so that a failure after the headers counts as `response_stream`. */
-  protected onValue(exchange: HttpExchange, value: unknown): void {
+  protected onValue(exchange: ExchangeOutcome, value: unknown): void {
     if (value instanceof StreamableFile) {
       value.getStream().once('error', () => {
         exchange.streamFailed = true;

@@ -1,4 +1,4 @@
-/** Where a measured request came in. `http` is recorded today; the families are shared with the other transports. */
+/** Where a measured request came in; every transport shares the request families. */
 export type Transport = 'http' | 'rpc' | 'ws' | 'queue';
 
 /**
