@@ -301,33 +301,27 @@ async function silentServer(): Promise<{
   );
 
   it('refuses pushgateway together with cluster at start-up, naming both', async () => {
-    await expect(
-      Test.createTestingModule({
-        imports: [
-          MetricsModule.forRoot({
-            pushgateway: {
-              url: 'http://user:secret@127.0.0.1:9091',
-              jobName: 'j',
-            },
-            cluster: true,
-          }),
-        ],
-      }).compile(),
-    ).rejects.toThrow(
+    const failure = await Test.createTestingModule({
+      imports: [
+        MetricsModule.forRoot({
+          pushgateway: {
+            url: 'http://user:secret@127.0.0.1:9091',
+            jobName: 'j',
+          },
+          cluster: true,
+        }),
+      ],
+    })
+      .compile()
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(Error);
+    const { message } = failure as Error;
+    expect(message).toMatch(
       /option "pushgateway" must be left out when "cluster" is on/,
     );
-    await expect(
-      Test.createTestingModule({
-        imports: [
-          MetricsModule.forRoot({
-            pushgateway: {
-              url: 'http://user:secret@127.0.0.1:9091',
-              jobName: 'j',
-            },
-            cluster: true,
-          }),
-        ],
-      }).compile(),
-    ).rejects.not.toThrow(/secret/);
+    expect(message).not.toMatch(/secret/);
   });
 });
