@@ -4,7 +4,6 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
@@ -16,6 +15,12 @@ import { invalidDecoratorMessage } from './metrics.messages.js';
 import { resolveBuckets } from './metrics.options.js';
 import { MetricsService } from './metrics.service.js';
 import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
+import {
+  isDispatchedByNest,
+  isGateway,
+  removeInterceptor,
+  replaceMarkedInterceptor,
+} from './nest-handler-metadata.js';
 import {
   HANDLER_METRICS_INTERCEPTOR,
   HandlerMetricsInterceptor,
@@ -69,14 +74,8 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
 
   /** Takes this app's interceptor off the handlers, so an app created later starts clean. */
   onModuleDestroy(): void {
-    for (const handler of this.decoratedHandlers) {
-      setMethodInterceptors(
-        handler,
-        methodInterceptors(handler).filter(
-          (interceptor) => interceptor !== this.handlerInterceptor,
-        ),
-      );
-    }
+    for (const handler of this.decoratedHandlers)
+      removeInterceptor(handler, this.handlerInterceptor);
     this.decoratedHandlers.clear();
   }
 
@@ -89,12 +88,12 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
       metatype.prototype as Record<string, unknown>,
     )) {
       if (!isDispatchedByNest(method)) continue;
-      // Replaces the interceptor an earlier app of this process left: one record per call.
-      const others = methodInterceptors(method).filter(
-        (interceptor) => !isHandlerMetricsInterceptor(interceptor),
-      );
       if (!this.options.enabled) {
-        setMethodInterceptors(method, others);
+        replaceMarkedInterceptor(
+          method,
+          HANDLER_METRICS_INTERCEPTOR,
+          undefined,
+        );
         continue;
       }
       this.handlerInterceptor.measure(
@@ -102,7 +101,11 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
         method,
         this.createInstrument(metatype.name, methodName, timed, counted),
       );
-      setMethodInterceptors(method, [this.handlerInterceptor, ...others]);
+      replaceMarkedInterceptor(
+        method,
+        HANDLER_METRICS_INTERCEPTOR,
+        this.handlerInterceptor,
+      );
       this.decoratedHandlers.add(method);
     }
   }
@@ -220,47 +223,4 @@ function wrapMethod(
     Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, current), wrapped);
   }
   instance[methodName] = wrapped;
-}
-
-// @nestjs/websockets' gateway marker, spelled out so that the optional package is never loaded.
-const GATEWAY_METADATA = 'websockets:is_gateway';
-
-function isGateway(wrapper: InstanceWrapper): boolean {
-  return (
-    typeof wrapper.metatype === 'function' &&
-    !wrapper.inject &&
-    Reflect.getMetadata(GATEWAY_METADATA, wrapper.metatype) === true
-  );
-}
-
-// Metadata keys Nest reads to dispatch a method: an HTTP route (@nestjs/common), a message
-// pattern (@nestjs/microservices) or a gateway message (@nestjs/websockets).
-const DISPATCH_METADATA = [
-  'path',
-  'microservices:pattern',
-  'websockets:message_mapping',
-];
-
-/** A method Nest calls from its prototype (a route or a handler), which wrapping would miss. */
-function isDispatchedByNest(method: object): boolean {
-  return DISPATCH_METADATA.some(
-    (key) => Reflect.getMetadata(key, method) !== undefined,
-  );
-}
-
-function methodInterceptors(method: object): unknown[] {
-  const current: unknown = Reflect.getMetadata(INTERCEPTORS_METADATA, method);
-  return Array.isArray(current) ? current : [];
-}
-
-function setMethodInterceptors(method: object, interceptors: unknown[]): void {
-  Reflect.defineMetadata(INTERCEPTORS_METADATA, interceptors, method);
-}
-
-function isHandlerMetricsInterceptor(interceptor: unknown): boolean {
-  return (
-    interceptor !== null &&
-    typeof interceptor === 'object' &&
-    HANDLER_METRICS_INTERCEPTOR in interceptor
-  );
 }

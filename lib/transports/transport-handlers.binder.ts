@@ -1,24 +1,24 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import {
+  EVENT_HANDLER,
+  isGateway,
+  MESSAGE_MAPPING_METADATA,
+  MESSAGE_METADATA,
+  PATTERN_HANDLER_METADATA,
+  PATTERN_METADATA,
+  removeInterceptor,
+  replaceMarkedInterceptor,
+} from '../nest-handler-metadata.js';
 import { patternRoute } from './pattern-route.js';
 import {
   TRANSPORT_INTERCEPTOR_MARK,
   TransportInterceptor,
   type MeasuredHandler,
 } from './transport-interceptor.js';
-
-// Metadata keys of @nestjs/microservices and @nestjs/websockets, spelled out so that neither
-// optional package is loaded by apps that do not use it.
-const PATTERN_METADATA = 'microservices:pattern';
-const PATTERN_HANDLER_METADATA = 'microservices:handler_type';
-const EVENT_HANDLER = 2;
-const GATEWAY_METADATA = 'websockets:is_gateway';
-const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
-const MESSAGE_METADATA = 'message';
 
 type Class = abstract new (...args: never[]) => unknown;
 
@@ -48,13 +48,7 @@ export class TransportHandlersBinder implements OnModuleDestroy {
     }
     const gateways = new Set<Class>();
     for (const wrapper of discovery.getProviders()) {
-      const metatype = wrapper.metatype;
-      if (
-        typeof metatype === 'function' &&
-        !wrapper.inject &&
-        Reflect.getMetadata(GATEWAY_METADATA, metatype)
-      )
-        gateways.add(metatype as Class);
+      if (isGateway(wrapper)) gateways.add(wrapper.metatype as Class);
     }
     for (const controller of controllers)
       this.bind(controller, 'rpc', options.enabled);
@@ -63,14 +57,8 @@ export class TransportHandlersBinder implements OnModuleDestroy {
 
   /** Takes the interceptor off the classes, so an app created later in this process starts clean. */
   onModuleDestroy(): void {
-    for (const target of this.boundClasses) {
-      const current = interceptorsOf(target);
-      if (current.includes(this.interceptor))
-        setInterceptors(
-          target,
-          current.filter((interceptor) => interceptor !== this.interceptor),
-        );
-    }
+    for (const target of this.boundClasses)
+      removeInterceptor(target, this.interceptor);
     this.boundClasses.clear();
   }
 
@@ -87,13 +75,12 @@ export class TransportHandlersBinder implements OnModuleDestroy {
       this.interceptor.measure(method, handler);
     }
     if (measured === 0) return;
-    // Replaces the interceptor another app of this process put there: one count per message.
-    const others = withoutTransportInterceptors(target);
-    if (!enabled) {
-      setInterceptors(target, others);
-      return;
-    }
-    setInterceptors(target, [this.interceptor, ...others]);
+    replaceMarkedInterceptor(
+      target,
+      TRANSPORT_INTERCEPTOR_MARK,
+      enabled ? this.interceptor : undefined,
+    );
+    if (!enabled) return;
     this.boundClasses.add(target);
     this.metrics.declareTransport(transport);
   }
@@ -129,24 +116,4 @@ export class TransportHandlersBinder implements OnModuleDestroy {
       seriesByRoute: undefined,
     };
   }
-}
-
-function interceptorsOf(target: Class): unknown[] {
-  const current: unknown = Reflect.getMetadata(INTERCEPTORS_METADATA, target);
-  return Array.isArray(current) ? current : [];
-}
-
-function withoutTransportInterceptors(target: Class): unknown[] {
-  return interceptorsOf(target).filter(
-    (interceptor) =>
-      !(
-        interceptor !== null &&
-        typeof interceptor === 'object' &&
-        TRANSPORT_INTERCEPTOR_MARK in interceptor
-      ),
-  );
-}
-
-function setInterceptors(target: Class, interceptors: unknown[]): void {
-  Reflect.defineMetadata(INTERCEPTORS_METADATA, interceptors, target);
 }
