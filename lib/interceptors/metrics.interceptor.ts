@@ -1,6 +1,5 @@
 import {
   Injectable,
-  StreamableFile,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
@@ -49,12 +48,9 @@ export class MetricsInterceptor implements NestInterceptor {
     exchange.error = error;
   }
 
-  /** Watches a `StreamableFile` so that a failure after the headers counts as `response_stream`. */
-  protected onValue(exchange: ExchangeOutcome, value: unknown): void {
-    if (value instanceof StreamableFile) {
-      value.getStream().once('error', () => {
-        exchange.streamFailed = true;
-      });
-    }
-  }
+  /**
+   * Sees each value the handler emits. `StreamableFile` bodies are already watched at the
+   * adapter, so this does nothing; override it to mark `streamFailed` for bodies of your own.
+   */
+  protected onValue(_exchange: ExchangeOutcome, _value: unknown): void {}
 }
