@@ -18,6 +18,7 @@ import {
   type Sample,
 } from './helpers/metrics-text.js';
 import { head, sendRaw, type RawResponse } from './helpers/raw-http.js';
+import { findSystemBinary } from './helpers/system-binary.js';
 
 /** A request that reached the app: counted once, with these labels. */
 interface Counted {
@@ -306,7 +307,11 @@ const CASES: HostileCase[] = [
   },
 ];
 
-const promtool = findPromtool();
+const promtool = findSystemBinary(
+  'promtool',
+  'prometheus',
+  'the promtool check',
+);
 
 describe.each(ADAPTERS)('Hostile input on %s', (adapter) => {
   let app: INestApplication;
@@ -412,18 +417,4 @@ async function scrapeChecked(app: INestApplication): Promise<Sample[]> {
     ).toBe('');
   }
   return samples;
-}
-
-function findPromtool(): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v promtool'], {
-        encoding: 'utf8',
-      }).trim() || undefined
-    );
-  } catch {
-    if (process.env.CI)
-      throw new Error('promtool is required in CI (Debian package prometheus)');
-    return undefined;
-  }
 }

@@ -35,6 +35,7 @@ import {
 import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
 import { ADAPTERS, createApp } from './helpers/create-app.js';
 import { find, parseSamples, scrape, sum } from './helpers/metrics-text.js';
+import { findSystemBinary } from './helpers/system-binary.js';
 
 @Controller({ path: 'things', version: '1' })
 class VersionedController {
@@ -342,7 +343,11 @@ describe.each(ADAPTERS)('Exposition on %s', (adapter) => {
     configure?: (app: INestApplication) => void,
   ) => createApp(metadata, configure, adapter);
 
-  const promtool = findPromtool();
+  const promtool = findSystemBinary(
+    'promtool',
+    'prometheus',
+    'the promtool check',
+  );
 
   it('serves the Prometheus text content type', async () => {
     const app = await boot({ imports: [MetricsModule.forRoot()] });
@@ -393,23 +398,6 @@ describe.each(ADAPTERS)('Exposition on %s', (adapter) => {
     },
   );
 });
-
-function findPromtool(): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v promtool'], {
-        encoding: 'utf8',
-      }).trim() || undefined
-    );
-  } catch {
-    if (process.env.CI)
-      throw new Error('promtool is required in CI (Debian package prometheus)');
-    console.warn(
-      'promtool not found (Debian package prometheus): the promtool check is skipped',
-    );
-    return undefined;
-  }
-}
 
 describe.each(ADAPTERS)('Metrics path on %s', (adapter) => {
   const boot = (

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
@@ -20,6 +20,7 @@ import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
 import { createApp } from './helpers/create-app.js';
 import { find, parseSamples, sum } from './helpers/metrics-text.js';
 import { listen, rawRequest } from './helpers/exact-request.js';
+import { findSystemBinary } from './helpers/system-binary.js';
 
 const TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const OPENMETRICS_TYPE =
@@ -74,25 +75,6 @@ const EXPECTED_SAMPLES = [
   'process_cpu_user_seconds_total',
   'nodejs_heap_size_used_bytes',
 ];
-
-function findBinary(name: string, debianPackage: string): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', `command -v ${name}`], {
-        encoding: 'utf8',
-      }).trim() || undefined
-    );
-  } catch {
-    if (process.env.CI)
-      throw new Error(
-        `${name} is required in CI (Debian package ${debianPackage})`,
-      );
-    console.warn(
-      `${name} not found (Debian package ${debianPackage}): its checks are skipped`,
-    );
-    return undefined;
-  }
-}
 
 /** `promtool check metrics` problems, one per line ('' when the input is clean). */
 function promtoolProblems(promtool: string, text: string): string {
@@ -387,7 +369,7 @@ describe('Scrape compression', () => {
 });
 
 describe('Scrape output checked by promtool', () => {
-  const promtool = findBinary('promtool', 'prometheus');
+  const promtool = findSystemBinary('promtool', 'prometheus', 'its checks');
 
   (promtool ? it : it.skip)(
     'passes promtool check metrics in both formats after traffic of every kind',
@@ -798,7 +780,7 @@ describe('Scrape auth', () => {
 });
 
 describe('Real Prometheus scrape', () => {
-  const prometheus = findBinary('prometheus', 'prometheus');
+  const prometheus = findSystemBinary('prometheus', 'prometheus', 'its checks');
 
   (prometheus ? it : it.skip)(
     'is scraped by Prometheus over OpenMetrics with a bearer token',
