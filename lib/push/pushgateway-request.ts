@@ -30,14 +30,14 @@ export function redactedUrl(url: URL): string {
 
 /**
  * Sends one `PUT` (replace the group) of `body`. Rejects on a network error, a status other than
- * 2xx, after `timeoutMs` for the whole exchange, or when `signal` aborts. One connection per push
- * (`agent: false`), so nothing stays open to keep the process alive.
+ * 2xx, or with `signal.reason` when `signal` aborts (the caller's timeout or cancellation). One
+ * connection per push (`agent: false`), unref'd: a push never keeps the process alive by itself
+ * (at shutdown the pusher's deadline does, for exactly as long as the final push may take).
  */
 export function putMetrics(
   url: URL,
   body: string,
   contentType: string,
-  timeoutMs: number,
   signal: AbortSignal,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -50,15 +50,10 @@ export function putMetrics(
         'Content-Length': Buffer.byteLength(body),
       },
     });
-    const timer = setTimeout(
-      () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    timer.unref();
-    const onAbort = () => req.destroy(new Error('push cancelled'));
+    req.on('socket', (socket) => socket.unref());
+    const onAbort = () => req.destroy(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     const settle = (error?: Error) => {
-      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve();
@@ -85,6 +80,34 @@ export function putMetrics(
     if (signal.aborted) onAbort();
     else req.end(body);
   });
+}
+
+/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+export function unlessAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new Error('push cancelled');
 }
 
 function base64Url(value: string): string {

@@ -16,11 +16,16 @@ import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import { metricsPortFailedMessage } from '../metrics.messages.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
+import { finishWithin, formatMs } from '../lifecycle/bounded-shutdown.js';
+
+/** How long `close()` lets scrapes in flight on the metrics port finish before closing their connections. */
+export const SCRAPE_DRAIN_MS = 3000;
 
 /**
  * The dedicated metrics server of the `port` option: a plain Node HTTP server that serves only the
  * metrics path (404 elsewhere, 405 for methods other than GET and HEAD). It listens once the app
- * has bootstrapped and closes with the app.
+ * has bootstrapped and closes with the app: `close()` stops listening at once, lets scrapes in
+ * flight finish for up to `SCRAPE_DRAIN_MS`, then closes every connection left.
  */
 @Injectable()
 export class MetricsServer
@@ -28,6 +33,8 @@ export class MetricsServer
 {
   private readonly logger = new Logger('MetricsModule');
   private server: Server | undefined;
+  private inFlight = 0;
+  private closing = false;
 
   constructor(
     private readonly endpoint: MetricsEndpoint,
@@ -77,13 +84,26 @@ export class MetricsServer
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    this.closing = true;
+    const closed = new Promise<void>((resolve) =>
+      server.close(() => resolve()),
+    );
+    server.closeIdleConnections();
+    const drained = await finishWithin(SCRAPE_DRAIN_MS, () => closed);
+    if (drained) return;
+    server.closeAllConnections();
+    this.logger.warn(
+      `Closed the metrics port with ${this.inFlight} scrape(s) still in progress after ${formatMs(SCRAPE_DRAIN_MS)}`,
+    );
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
+    this.inFlight += 1;
+    res.once('close', () => {
+      this.inFlight -= 1;
+      // A keep-alive connection whose scrape ended during close() is not waited for.
+      if (this.closing) setImmediate(() => req.socket.destroySoon());
+    });
     if (!this.isMetricsPath(req.url ?? '/')) {
       reply(res, 404, 'not found\n');
       return;
