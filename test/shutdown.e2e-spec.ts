@@ -9,11 +9,15 @@ import {
   slowGateway,
   stoppedGateway,
 } from './helpers/gateway-stand-ins.js';
+import { freePort } from './helpers/free-port.js';
 import { parseSamples, sum } from './helpers/metrics-text.js';
 import { PushgatewayProcess } from './helpers/pushgateway-process.js';
 
 const fixture = fileURLToPath(
   new URL('./fixtures/shutdown-app.mjs', import.meta.url),
+);
+const clusterFixture = fileURLToPath(
+  new URL('./fixtures/cluster-shutdown-app.mjs', import.meta.url),
 );
 const TIMEOUT_SECONDS = 2;
 /** Answered well within TIMEOUT_SECONDS: the final values must arrive. */
@@ -261,3 +265,33 @@ describe('shutdown of a job with the metrics port while a scrape is in flight', 
     }
   });
 });
+
+describe.each(['express', 'fastify'])(
+  'shutdown of a cluster worker on %s while a scrape waits for the primary',
+  (adapter) => {
+    it('answers the waiting scrape 503 at once, removes its listener, and the worker ends by itself', async () => {
+      const port = await freePort();
+      const app = new FixtureProcess(clusterFixture, {
+        LIBRARY: library.entry,
+        PORT: String(port),
+        ADAPTER: adapter,
+      });
+      try {
+        const [, pid] = await app.printed(/^ready (\d+)$/);
+        const scrape = fetchOnce(`http://127.0.0.1:${port}/metrics`);
+        await app.printed(/^aggregate request$/);
+        process.kill(Number(pid), 'SIGTERM');
+        const reply = await scrape;
+        expect(reply.status).toBe(503);
+        expect(reply.body).toMatch(/the app is shutting down/);
+        expect(await app.exited).toEqual({ code: 0, signal: null });
+        expect(app.lines).toContain(
+          'after close: message listeners 1 before, 1 after',
+        );
+        expect(app.lines).toContain(`exit ${pid} 0 null`);
+      } finally {
+        await app.stop();
+      }
+    });
+  },
+);

@@ -1,5 +1,9 @@
 import cluster from 'node:cluster';
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import type { ResolvedClusterOptions } from '../interfaces/cluster-options.interface.js';
 import {
@@ -36,13 +40,19 @@ export function isClusterWorker(): boolean {
  * The scrape source of a `node:cluster` worker: asks the primary (see `setupClusterPrimary`) for the
  * totals of all workers, and answers the primary's collection requests with the module's registry
  * (never prom-client's global one).
+ *
+ * When the app begins to close (`beforeApplicationShutdown`, before Nest closes the HTTP server),
+ * every scrape still waiting for the primary is answered 503 at once and later ones are refused,
+ * so no scrape holds the HTTP server open; its `message` listener is removed and no timer of its
+ * own is left: nothing it holds keeps the worker alive after `close()`.
  */
 export class ClusterWorkerSource
-  implements MetricsSource, OnApplicationShutdown
+  implements MetricsSource, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger('MetricsModule');
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  private closing = false;
 
   constructor(
     private readonly registry: Registry,
@@ -52,6 +62,10 @@ export class ClusterWorkerSource
   }
 
   metrics(): Promise<string> {
+    if (this.closing)
+      return Promise.reject(
+        new MetricsUnavailableError('the app is shutting down'),
+      );
     const timeoutMs = this.options.timeoutSeconds * 1000;
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
@@ -85,7 +99,18 @@ export class ClusterWorkerSource
     });
   }
 
+  beforeApplicationShutdown(): void {
+    this.stop();
+  }
+
+  /** For a Nest version or a caller that skips `beforeApplicationShutdown`; a no-op after it. */
   onApplicationShutdown(): void {
+    this.stop();
+  }
+
+  private stop(): void {
+    if (this.closing) return;
+    this.closing = true;
     process.off('message', this.onMessage);
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
