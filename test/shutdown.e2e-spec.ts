@@ -1,4 +1,9 @@
+import 'reflect-metadata';
 import { get } from 'node:http';
+import { Test } from '@nestjs/testing';
+import { Gauge, type Registry } from 'prom-client';
+import { METRICS_REGISTRY, MetricsModule } from '../lib/index.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
 import { fileURLToPath } from 'node:url';
 import { buildLibrary, type BuiltLibrary } from './helpers/built-library.js';
 import { FixtureProcess } from './helpers/fixture-process.js';
@@ -295,3 +300,40 @@ describe.each(['express', 'fastify'])(
     });
   },
 );
+
+describe('final push when rendering the registry never finishes', () => {
+  it('gives up at the deadline with one line, and close() resolves', async () => {
+    const gateway = await slowGateway(SLOW_ANSWER_MS);
+    const logger = new CaptureLogger();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MetricsModule.forRoot({
+          defaultMetrics: false,
+          pushgateway: JSON.parse(
+            pushOptions(gateway.url, 'stuck_collect'),
+          ) as { url: string; jobName: string },
+        }),
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger });
+    await app.init();
+    new Gauge({
+      name: 'stuck_probe',
+      help: 'A gauge whose collection never finishes.',
+      registers: [app.get<Registry>(METRICS_REGISTRY)],
+      collect: () => new Promise<void>(() => undefined),
+    });
+    try {
+      await app.close();
+      const pushLines = logger.matching(PUSH_LINE);
+      expect(pushLines).toHaveLength(1);
+      expect(pushLines[0].level).toBe('warn');
+      const [, attempts, reason] = GAVE_UP.exec(pushLines[0].message)!;
+      expect(attempts).toBe('1');
+      expect(reason).toMatch(/^no answer within \d+ ms$/);
+      expect(gateway.connections()).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
