@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { get } from 'node:http';
+import { Agent, get } from 'node:http';
 import { Test } from '@nestjs/testing';
 import { Gauge, type Registry } from 'prom-client';
 import { METRICS_REGISTRY, MetricsModule } from '../lib/index.js';
@@ -37,9 +37,9 @@ interface Reply {
 }
 
 /** One GET over a new connection; rejects when the connection fails or is closed. */
-function fetchOnce(url: string): Promise<Reply> {
+function fetchOnce(url: string, agent: Agent | false = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
+    get(url, { agent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -234,20 +234,31 @@ describe('shutdown of a job with the metrics port while a scrape is in flight', 
     });
   }
 
-  it('lets a scrape that is being rendered finish, then completes close()', async () => {
-    const app = startPortApp('slow');
-    try {
-      const [, port] = await app.printed(/^metrics (\d+)$/);
-      const reply = await fetchOnce(`http://127.0.0.1:${port}/metrics`);
-      expect(reply.status).toBe(200);
-      expect(sum(parseSamples(reply.body), 'slow_probe')).toBe(42);
-      expect(await app.exited).toEqual({ code: 0, signal: null });
-      expect(app.lines).toContain('after close');
-      expect(app.logsMatching(/^Closed the metrics port/)).toEqual([]);
-    } finally {
-      await app.stop();
-    }
-  });
+  it.each([
+    ['a new connection', false as const],
+    ['a keep-alive connection', 'keep-alive' as const],
+  ])(
+    'lets a scrape on %s that is being rendered finish, then completes close()',
+    async (_name, connection) => {
+      const app = startPortApp('slow');
+      const agent = connection && new Agent({ keepAlive: true });
+      try {
+        const [, port] = await app.printed(/^metrics (\d+)$/);
+        const reply = await fetchOnce(
+          `http://127.0.0.1:${port}/metrics`,
+          agent || false,
+        );
+        expect(reply.status).toBe(200);
+        expect(sum(parseSamples(reply.body), 'slow_probe')).toBe(42);
+        expect(await app.exited).toEqual({ code: 0, signal: null });
+        expect(app.lines).toContain('after close');
+        expect(app.logsMatching(/^Closed the metrics port/)).toEqual([]);
+      } finally {
+        if (agent) agent.destroy();
+        await app.stop();
+      }
+    },
+  );
 
   it('closes the connection of a scrape that never finishes after the bound, and the process ends', async () => {
     const app = startPortApp('hanging');

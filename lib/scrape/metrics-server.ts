@@ -34,7 +34,7 @@ export class MetricsServer
   private readonly logger = new Logger('MetricsModule');
   private server: Server | undefined;
   private inFlight = 0;
-  private closing = false;
+  private closing: Server | undefined;
 
   constructor(
     private readonly endpoint: MetricsEndpoint,
@@ -84,7 +84,7 @@ export class MetricsServer
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
-    this.closing = true;
+    this.closing = server;
     const closed = new Promise<void>((resolve) =>
       server.close(() => resolve()),
     );
@@ -102,7 +102,8 @@ export class MetricsServer
     res.once('close', () => {
       this.inFlight -= 1;
       // A keep-alive connection whose scrape ended during close() is not waited for.
-      if (this.closing) setImmediate(() => req.socket.destroySoon());
+      const closing = this.closing;
+      if (closing) setImmediate(() => closing.closeIdleConnections());
     });
     if (!this.isMetricsPath(req.url ?? '/')) {
       reply(res, 404, 'not found\n');
