@@ -120,7 +120,7 @@ describe('module formats: an app loads the built package by its name', () => {
       typescript(join(dir, 'tsconfig.json'));
       mains.set(format, join(dir, 'out/main.js'));
     }
-  }, 120_000);
+  }, 300_000);
 
   afterAll(() => {
     for (const dir of [...folders, library?.dir])
@@ -139,7 +139,7 @@ describe('module formats: an app loads the built package by its name', () => {
   it('type-checks in a CommonJS package under module nodenext too', () => {
     const dir = folders[0];
     expect(typescript(join(dir, 'tsconfig.nodenext.json'))).toBe('');
-  });
+  }, 120_000);
 
   describe.each(['cjs', 'esm'] as const)('%s app', (format) => {
     describe.each(['express', 'fastify'])('on %s', (adapter) => {
