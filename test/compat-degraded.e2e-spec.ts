@@ -54,6 +54,7 @@ class CompatModule implements NestModule {
 async function start(
   adapter: AdapterName,
   fastifyAdapter = new FastifyAdapter(),
+  configure?: (app: INestApplication) => void,
 ): Promise<{ app: INestApplication; logger: CaptureLogger }> {
   const logger = new CaptureLogger();
   const moduleRef = await Test.createTestingModule({
@@ -63,6 +64,7 @@ async function start(
     adapter === 'fastify'
       ? moduleRef.createNestApplication(fastifyAdapter, { logger })
       : moduleRef.createNestApplication({ logger });
+  configure?.(app);
   await app.init();
   if (adapter === 'fastify')
     await (
@@ -217,3 +219,78 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** Holds Express's layers as a list Express can still use, but that is no array. */
+function arrayLikeStack(layers: unknown[]) {
+  const list: Record<number, unknown> & {
+    length: number;
+    push(layer: unknown): number;
+    [Symbol.iterator](): Iterator<unknown>;
+  } = {
+    length: 0,
+    push(layer: unknown) {
+      this[this.length++] = layer;
+      return this.length;
+    },
+    *[Symbol.iterator]() {
+      for (let i = 0; i < this.length; i++) yield this[i];
+    },
+  };
+  for (const layer of layers) list.push(layer);
+  return list;
+}
+
+describe('Express router stack not as expected', () => {
+  it('warns once; routes come from req.route, a middleware-answered request is UNMATCHED', async () => {
+    const { app, logger } = await start('express', undefined, (app) => {
+      const router = (
+        app.getHttpAdapter().getInstance() as {
+          router: { stack: unknown[] | object };
+        }
+      ).router;
+      router.stack = arrayLikeStack(router.stack as unknown[]);
+    });
+    try {
+      expect(
+        degradedWarnings(logger, /app\.router\.stack/).map(
+          (line) => line.message,
+        ),
+      ).toEqual([
+        expect.stringMatching(
+          /route of requests stopped before routing .* reported as UNMATCHED/,
+        ),
+      ]);
+      await request(app.getHttpServer()).get('/blocked').expect(429);
+      await request(app.getHttpServer()).get('/bad').expect(400);
+      await eventually(async () => {
+        const samples = await scrape(app);
+        expect(
+          sum(samples, 'requests_total', { route: 'UNMATCHED', status: '429' }),
+        ).toBe(1);
+        expect(
+          sum(samples, 'requests_total', { route: '/bad', status: '400' }),
+        ).toBe(1);
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('with the array, the middleware-answered request keeps its route', async () => {
+    const { app, logger } = await start('express');
+    try {
+      expect(degradedWarnings(logger, /app\.router\.stack/)).toEqual([]);
+      await request(app.getHttpServer()).get('/blocked').expect(429);
+      await eventually(async () =>
+        expect(
+          sum(await scrape(app), 'requests_total', {
+            route: '/blocked',
+            status: '429',
+          }),
+        ).toBe(1),
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
