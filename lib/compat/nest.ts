@@ -1,8 +1,10 @@
 // ---- ExceptionsHandler (HTTP exception capture) -------------------------------------------
-import type { ArgumentsHost } from '@nestjs/common';
-import { reportDegraded } from './degraded.js';
+// A section of its own, so that other Nest internals can sit in this file beside it: its imports
+// are aliased and its names prefixed, so sections never declare the same name.
+import type { ArgumentsHost as ExceptionHost } from '@nestjs/common';
+import { reportDegraded as reportExceptionsHandlerDegraded } from './degraded.js';
 
-type Next = (exception: unknown, host: ArgumentsHost) => void;
+type ExceptionsHandlerNext = (exception: unknown, host: ExceptionHost) => void;
 
 /** `ExceptionsHandler.prototype.next`, reached through a deep import of `@nestjs/core`. */
 export const EXCEPTIONS_HANDLER_NEXT = {
@@ -12,7 +14,7 @@ export const EXCEPTIONS_HANDLER_NEXT = {
 };
 
 /** The prototypes this copy of the library wrapped: each copy wraps at most once, privately. */
-const wrappedByThisCopy = new WeakSet<object>();
+const exceptionsHandlerWrappedByThisCopy = new WeakSet<object>();
 
 /**
  * Wraps Nest's `ExceptionsHandler.prototype.next` once for this copy of the library, so that
@@ -22,7 +24,7 @@ const wrappedByThisCopy = new WeakSet<object>();
  * copy's wrapper (or Nest's own method) runs unchanged.
  */
 export async function wrapExceptionsHandlerNext(
-  note: (exception: unknown, host: ArgumentsHost) => void,
+  note: (exception: unknown, host: ExceptionHost) => void,
 ): Promise<boolean> {
   let prototype: Record<string, unknown> | undefined;
   try {
@@ -35,24 +37,24 @@ export async function wrapExceptionsHandlerNext(
     prototype = undefined;
   }
   if (prototype === undefined) {
-    reportDegraded(EXCEPTIONS_HANDLER_NEXT);
+    reportExceptionsHandlerDegraded(EXCEPTIONS_HANDLER_NEXT);
     return false;
   }
-  if (wrappedByThisCopy.has(prototype)) return true;
+  if (exceptionsHandlerWrappedByThisCopy.has(prototype)) return true;
   const descriptor = Object.getOwnPropertyDescriptor(prototype, 'next');
-  const next = descriptor?.value as Next | undefined;
+  const next = descriptor?.value as ExceptionsHandlerNext | undefined;
   if (
     typeof next !== 'function' ||
     descriptor?.writable !== true ||
     next.length !== 2
   ) {
-    reportDegraded(EXCEPTIONS_HANDLER_NEXT);
+    reportExceptionsHandlerDegraded(EXCEPTIONS_HANDLER_NEXT);
     return false;
   }
   prototype.next = function (
     this: unknown,
     exception: unknown,
-    host: ArgumentsHost,
+    host: ExceptionHost,
   ) {
     try {
       note(exception, host);
@@ -61,7 +63,7 @@ export async function wrapExceptionsHandlerNext(
     }
     return next.call(this, exception, host);
   };
-  wrappedByThisCopy.add(prototype);
+  exceptionsHandlerWrappedByThisCopy.add(prototype);
   return true;
 }
 // ---- end ExceptionsHandler ----------------------------------------------------------------
