@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, type ModuleMetadata } from '@nestjs/common';
 import request from 'supertest';
 import { MetricsModule } from '../lib/index.js';
 import { ADAPTERS, createApp } from './helpers/create-app.js';
@@ -140,4 +140,46 @@ describe.each(ADAPTERS)('One instrumentation per app (%s)', (adapter) => {
       await b.close();
     }
   });
+
+  it.each(['reference', 'deep-hash'] as const)(
+    'under the %s module-token strategy, a second identical import joins and a different one fails',
+    async (moduleIdGeneratorAlgorithm) => {
+      const create = async (imports: ModuleMetadata['imports']) => {
+        const moduleRef = await Test.createTestingModule(
+          { imports, controllers: [ThingsController] },
+          { moduleIdGeneratorAlgorithm },
+        ).compile();
+        return adapter === 'fastify'
+          ? moduleRef.createNestApplication(new FastifyAdapter(), {
+              logger: false,
+            })
+          : moduleRef.createNestApplication({ logger: false });
+      };
+      const joined = await create([MetricsModule.forRoot(), FeatureModule]);
+      await joined.init();
+      if (adapter === 'fastify')
+        await (
+          joined.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }
+        ).ready();
+      try {
+        await request(joined.getHttpServer()).get('/things').expect(200);
+        await eventually(async () =>
+          expect(await requestsOf(joined, '/things')).toBe(1),
+        );
+      } finally {
+        await joined.close();
+      }
+      const refused = await create([
+        MetricsModule.forRoot(),
+        ExcludingFeatureModule,
+      ]);
+      try {
+        await expect(refused.init()).rejects.toThrow(
+          /option "excludePaths" differs/,
+        );
+      } finally {
+        await refused.close().catch(() => undefined);
+      }
+    },
+  );
 });
