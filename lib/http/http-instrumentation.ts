@@ -65,10 +65,12 @@ export class HttpInstrumentation implements ExchangeOwner {
   /** Starts measuring `server`; `owner` names this instrumentation to a second one. */
   attach(server: Server, owner: string): void {
     const current = measuredBy(server);
-    if (current !== undefined)
+    if (current !== undefined) {
+      closeSlot(this.slot);
       throw new Error(
         `The app's HTTP server is measured already (${current}); one instrumentation per server.`,
       );
+    }
     Object.defineProperty(server, MEASURED_BY, {
       value: owner,
       configurable: true,
