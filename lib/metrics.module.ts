@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import {
@@ -26,9 +26,34 @@ import { PushgatewayPusher } from './push/pushgateway.pusher.js';
 import { METRICS_SOURCE } from './scrape/metrics-source.js';
 import { createMetricsSource } from './scrape/metrics-source.factory.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
+import { firstDifference } from './http/one-instrumentation-per-app.js';
 
 /**
- * Prometheus metrics for the whole app. Import it once, in the root module:
+ * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
+ * they were given: identical calls return the very same module object, which Nest keeps once per
+ * app under either module-token strategy (`reference` and `deep-hash`); separate apps still get
+ * their own instance, since each has its own container.
+ */
+const madeForRoot: { given: unknown; module: DynamicModule }[] = [];
+const madeForRootAsync: { given: unknown; module: DynamicModule }[] = [];
+
+function memoised(
+  made: { given: unknown; module: DynamicModule }[],
+  given: unknown,
+  make: () => DynamicModule,
+): DynamicModule {
+  const known = made.find(
+    (entry) => firstDifference(entry.given, given, '') === undefined,
+  );
+  if (known !== undefined) return known.module;
+  const module = make();
+  made.push({ given, module });
+  return module;
+}
+
+/**
+ * Prometheus metrics for the whole app. Import it once, in the root module (a second import with
+ * the same options joins the first; one with other options fails start-up):
  * every HTTP request is measured, `@Timed`/`@Counted` methods are instrumented,
  * and the registry is served at `path` (default `/metrics`).
  */
@@ -77,12 +102,17 @@ import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options
 })
 export class MetricsModule extends ConfigurableModuleClass {
   /** Registers the module globally with the given options (all optional). */
-  static override forRoot(options: typeof OPTIONS_TYPE = {}) {
-    return super.forRoot(options);
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return memoised(madeForRoot, options, () => super.forRoot(options));
   }
 
   /** Registers the module globally with options from a factory, class or existing provider. */
-  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE) {
-    return super.forRootAsync(options);
+  static override forRootAsync(
+    options: typeof ASYNC_OPTIONS_TYPE,
+  ): DynamicModule {
+    // The factory, class, existing provider and inject list compare by identity.
+    return memoised(madeForRootAsync, options, () =>
+      super.forRootAsync(options),
+    );
   }
 }

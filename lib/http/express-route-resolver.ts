@@ -1,20 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { UNMATCHED_ROUTE } from '../metrics.constants.js';
+import {
+  checkExpress,
+  type ExpressRoute,
+  type ExpressShape,
+  layerRoutes,
+  matchedRoute,
+  routeHandles,
+  routerLayers,
+} from '../compat/express.js';
 import type { HttpExchange } from './http-exchange.js';
-
-interface ExpressRoute {
-  path: unknown;
-  _handlesMethod?(method: string): boolean;
-}
-
-interface ExpressLayer {
-  route?: ExpressRoute;
-  match?(path: string): unknown;
-}
-
-interface ExpressApp {
-  router?: { stack?: ExpressLayer[] };
-}
 
 /**
  * Finds the route template of an Express request. Only routes of the app's own router count:
@@ -24,12 +19,11 @@ interface ExpressApp {
 export class ExpressRouteResolver {
   /** Whether each route seen so far is one of the app's own; both answers are kept. */
   private readonly isApp = new Map<ExpressRoute, boolean>();
+  private readonly shape: ExpressShape;
 
-  constructor(private readonly app: ExpressApp) {}
-
-  static supports(app: unknown): boolean {
-    const router = (app as ExpressApp | undefined)?.router;
-    return Array.isArray(router?.stack);
+  /** Call once Nest has registered the controllers' routes: checks the router's shape. */
+  constructor(private readonly app: unknown) {
+    this.shape = checkExpress(app);
   }
 
   /** Call once Nest has registered the controllers' routes, before its 404 handlers. */
@@ -44,13 +38,30 @@ export class ExpressRouteResolver {
     }
   }
 
+  /** Whether the router could be read: the start-up checks need it. */
+  get readable(): boolean {
+    return this.shape.stack;
+  }
+
+  /** The templates of the app's own routes answering `method` (any method when undefined). */
+  appTemplates(method?: string): string[] {
+    const templates: string[] = [];
+    for (const route of this.topLevelRoutes()) {
+      if (this.isApp.get(route) !== true) continue;
+      if (method !== undefined && !routeHandles(route, method, this.shape))
+        continue;
+      templates.push(route.path as string);
+    }
+    return templates;
+  }
+
   /**
    * The template Express matched (`req.route`, set even when a guard or pipe rejected the request);
    * for a request stopped before routing (body parser, middleware), the first app route that
    * would have matched it; otherwise `UNMATCHED`.
    */
   resolve(req: IncomingMessage, exchange: HttpExchange): string {
-    const route = (req as IncomingMessage & { route?: ExpressRoute }).route;
+    const route = matchedRoute(req);
     if (route !== undefined && this.isAppRoute(route))
       return route.path as string;
     return this.match(req.method ?? 'GET', exchange.pathname);
@@ -60,39 +71,29 @@ export class ExpressRouteResolver {
     let known = this.isApp.get(route);
     if (known === undefined) {
       // A route added to the app after bootstrap (e.g. through the raw adapter) counts too;
-      // one of a mounted sub-router does not. Decided once per route object.
+      // one of a mounted sub-router does not. Decided once per route object. Without a readable
+      // router, the route Express matched is taken as it is.
       known =
-        typeof route.path === 'string' && this.topLevelRoutes().includes(route);
+        typeof route.path === 'string' &&
+        (!this.shape.stack || this.topLevelRoutes().includes(route));
       this.isApp.set(route, known);
     }
     return known;
   }
 
   private match(method: string, pathname: string): string {
-    for (const layer of this.app.router?.stack ?? []) {
+    for (const layer of routerLayers(this.app, this.shape)) {
       const route = layer.route;
-      if (
-        route === undefined ||
-        typeof layer.match !== 'function' ||
-        !this.isAppRoute(route)
-      )
-        continue;
-      if (route._handlesMethod && !route._handlesMethod(method)) continue;
-      let matches: boolean;
-      try {
-        matches = Boolean(layer.match(pathname));
-      } catch {
-        // Express throws while decoding the params of a path that matched (malformed %-encoding).
-        matches = true;
-      }
-      if (matches) return route.path as string;
+      if (route === undefined || !this.isAppRoute(route)) continue;
+      if (layerRoutes(layer, method, pathname, this.shape))
+        return route.path as string;
     }
     return UNMATCHED_ROUTE;
   }
 
   private topLevelRoutes(): ExpressRoute[] {
     const routes: ExpressRoute[] = [];
-    for (const layer of this.app.router?.stack ?? []) {
+    for (const layer of routerLayers(this.app, this.shape)) {
       if (layer.route !== undefined && typeof layer.route.path === 'string')
         routes.push(layer.route);
     }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '@nestjs/common';
+import { chainAdapterRequestHook } from '../compat/fastify.js';
 import {
   FastifyRouteResolver,
   type FastifyRequestLike,
 } from './fastify-route-resolver.js';
-import { exchangeOf } from './http-exchange.js';
+import type { ExchangeSlot } from './http-exchange.js';
 
 type Done = (error?: Error) => void;
 type RequestHook = (
@@ -12,11 +12,6 @@ type RequestHook = (
   reply: unknown,
   done: Done,
 ) => unknown;
-
-/** The parts of `FastifyAdapter` used here (the package is never imported). */
-export interface FastifyAdapterLike {
-  setOnRequestHook?(hook: RequestHook): void;
-}
 
 /** The parts of a Fastify instance used here. */
 export interface FastifyInstanceLike {
@@ -42,36 +37,29 @@ export interface FastifyInstanceLike {
 
 /**
  * Reads the matched route and the errors Fastify handles itself (body parsing, hooks) into the
- * exchange of each request. Call before the Fastify instance is ready.
+ * exchanges of `slot`. Call before the Fastify instance is ready.
  *
  * The route is read in the adapter's own request hook, the first to run, so that requests a Nest
- * middleware answers (which then skip every later hook) still get their route; the previous hook
- * keeps running after it. A plain `onRequest` hook repeats the read in case the adapter's hook is
- * replaced later.
+ * middleware answers (which then skip every later hook) still get their route (see
+ * `compat/fastify.ts`). A plain `onRequest` hook repeats the read in case the adapter's hook is
+ * missing or replaced later.
  */
 export function instrumentFastify(
-  adapter: FastifyAdapterLike,
+  slot: ExchangeSlot,
+  adapter: object,
   instance: FastifyInstanceLike,
 ): void {
-  // A custom adapter around a Fastify instance may not have the hook slot; the plain hook below
-  // still reads the route there, for every request that reaches it.
-  if (typeof adapter.setOnRequestHook === 'function') {
-    const previous: unknown = Reflect.get(adapter, 'onRequestHook');
-    adapter.setOnRequestHook(function (this: unknown, request, reply, done) {
-      FastifyRouteResolver.rememberRoute(request, reply);
-      if (typeof previous === 'function')
-        return (previous as RequestHook).call(this, request, reply, done);
-      done();
-    });
-  }
+  chainAdapterRequestHook<FastifyRequestLike>(adapter, (request, reply) =>
+    FastifyRouteResolver.rememberRoute(slot, request, reply),
+  );
   instance.addHook('onRequest', (request, reply, done) => {
-    FastifyRouteResolver.rememberRoute(request, reply);
+    FastifyRouteResolver.rememberRoute(slot, request, reply);
     done();
   });
   // Runs before the error handler (Nest's exception filters) for errors raised outside Nest's
   // handlers: content-type parsing, body limits, hooks.
   instance.addHook('onError', (_request, reply, error, done) => {
-    const exchange = exchangeOf(reply);
+    const exchange = slot.of(reply);
     if (exchange !== undefined && exchange.error === undefined)
       exchange.error = error;
     done();
@@ -80,21 +68,14 @@ export function instrumentFastify(
 
 /**
  * Serves `path` (and `path/`) on Fastify as a raw route: the reply is hijacked and `handle`
- * writes the Node response, so no Nest guard, interceptor or filter sees it. An app route at
- * the same path wins, as on Express.
+ * writes the Node response, so no Nest guard, interceptor or filter sees it. The caller checks
+ * first that no app route is at the path.
  */
 export function serveOnFastify(
   instance: FastifyInstanceLike,
   path: string,
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-  logger: Logger,
 ): void {
-  if (instance.hasRoute({ method: 'GET', url: path })) {
-    logger.warn(
-      `The metrics path ${path} is not served: the app has a GET route there.`,
-    );
-    return;
-  }
   const handler = (
     request: FastifyRequestLike,
     reply: { raw: ServerResponse; hijack(): void },

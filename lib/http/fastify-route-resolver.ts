@@ -1,13 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { UNMATCHED_ROUTE } from '../metrics.constants.js';
-import { exchangeOf, type HttpExchange } from './http-exchange.js';
+import {
+  routeTemplateOf,
+  type FastifyRouteRequest,
+} from '../compat/fastify.js';
+import type { ExchangeSlot, HttpExchange } from './http-exchange.js';
 import type { RouteResolver } from './http-instrumentation.js';
 
 /** The parts of a Fastify request the resolver reads (Fastify is never imported). */
-export interface FastifyRequestLike {
+export interface FastifyRequestLike extends FastifyRouteRequest {
   raw: IncomingMessage;
-  is404?: boolean;
-  routeOptions?: { url?: string | null };
 }
 
 /**
@@ -28,14 +30,14 @@ export class FastifyRouteResolver implements RouteResolver {
   }
 
   /** Keeps the template Fastify matched on the request's exchange; call from a request hook. */
-  static rememberRoute(request: FastifyRequestLike, reply: unknown): void {
-    const exchange = exchangeOf(reply);
+  static rememberRoute(
+    slot: ExchangeSlot,
+    request: FastifyRequestLike,
+    reply: unknown,
+  ): void {
+    const exchange = slot.of(reply);
     if (exchange === undefined || exchange.route !== undefined) return;
-    const url = request.routeOptions?.url;
-    exchange.route =
-      request.is404 === true || typeof url !== 'string' || url === ''
-        ? UNMATCHED_ROUTE
-        : url;
+    exchange.route = routeTemplateOf(request);
   }
 
   resolve(_req: IncomingMessage, exchange: HttpExchange): string {

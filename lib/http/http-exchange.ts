@@ -1,8 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-// Shared by every copy of the library in the process, like the exception capture's marker.
-export const EXCHANGE = Symbol.for('nestjs-metrics:exchange');
-
 /** Whoever records the exchange once its response has ended. */
 export interface ExchangeOwner {
   complete(res: ServerResponse, aborted: boolean): void;
@@ -21,8 +18,9 @@ export class HttpExchange implements ExchangeOutcome {
   requestBytes = 0;
   responseBytes = 0;
   /**
-   * The exception that decided the response, noted on its way into Nest's exception handling,
-   * by the Express error middleware, Fastify's `onError` hook or the optional interceptor.
+   * The exception noted on its way into Nest's exception handling, by the Express error
+   * middleware, Fastify's `onError` hook or the optional interceptor; it refines `error_type`
+   * where the status alone is ambiguous.
    */
   error: unknown = undefined;
   streamFailed = false;
@@ -40,41 +38,64 @@ export class HttpExchange implements ExchangeOutcome {
   ) {}
 }
 
-type WithExchange<T> = T & { [EXCHANGE]?: HttpExchange };
+/**
+ * Where one instrumentation keeps its exchanges: a private symbol of its own, so that two
+ * instrumentations (two modules, two copies of the library) never read each other's state.
+ */
+export class ExchangeSlot {
+  readonly key: symbol = Symbol('nestjs-metrics:exchange');
 
-/** The exchange of a response; accepts the raw response or a framework reply wrapping it (`.raw`). */
-export function exchangeOf(response: unknown): HttpExchange | undefined {
-  if (response === null || typeof response !== 'object') return undefined;
-  const direct = (response as WithExchange<object>)[EXCHANGE];
-  if (direct !== undefined) return direct;
-  const raw = (response as { raw?: unknown }).raw;
-  return raw !== null && typeof raw === 'object'
-    ? (raw as WithExchange<object>)[EXCHANGE]
-    : undefined;
+  /** The exchange of a response; accepts the raw response or a framework reply wrapping it (`.raw`). */
+  of(response: unknown): HttpExchange | undefined {
+    if (response === null || typeof response !== 'object') return undefined;
+    const direct = (response as Record<symbol, HttpExchange | undefined>)[
+      this.key
+    ];
+    if (direct !== undefined) return direct;
+    const raw = (response as { raw?: unknown }).raw;
+    return raw !== null && typeof raw === 'object'
+      ? (raw as Record<symbol, HttpExchange | undefined>)[this.key]
+      : undefined;
+  }
+
+  /**
+   * Puts the exchange on the response, where every hook finds it, and on the request only when
+   * the request has a body to count: a property added to every request costs measurably.
+   */
+  attach(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exchange: HttpExchange,
+    onRequestToo: boolean,
+  ): void {
+    (res as unknown as Record<symbol, HttpExchange>)[this.key] = exchange;
+    if (onRequestToo)
+      (req as unknown as Record<symbol, HttpExchange>)[this.key] = exchange;
+  }
+}
+
+/** The slots of this copy of the library whose instrumentation is attached. */
+const liveSlots = new Set<ExchangeSlot>();
+
+export function openSlot(): ExchangeSlot {
+  const slot = new ExchangeSlot();
+  liveSlots.add(slot);
+  return slot;
+}
+
+export function closeSlot(slot: ExchangeSlot): void {
+  liveSlots.delete(slot);
 }
 
 /**
- * Puts the exchange on the response, where every hook finds it, and on the request only when the
- * request has a body to count: a property added to every request costs measurably per request.
+ * The exchange of a response measured by this copy of the library, for code that is not bound
+ * to one instrumentation (the optional interceptor, the exception capture). One app is measured
+ * by one instrumentation, so this looks at one slot per live app.
  */
-export function attachExchange(
-  req: IncomingMessage,
-  res: ServerResponse,
-  exchange: HttpExchange,
-  onRequestToo: boolean,
-): void {
-  (res as WithExchange<ServerResponse>)[EXCHANGE] = exchange;
-  if (onRequestToo) (req as WithExchange<IncomingMessage>)[EXCHANGE] = exchange;
-}
-
-export function exchangeOfResponse(
-  res: ServerResponse,
-): HttpExchange | undefined {
-  return (res as WithExchange<ServerResponse>)[EXCHANGE];
-}
-
-export function exchangeOfRequest(
-  req: IncomingMessage,
-): HttpExchange | undefined {
-  return (req as WithExchange<IncomingMessage>)[EXCHANGE];
+export function exchangeOf(response: unknown): HttpExchange | undefined {
+  for (const slot of liveSlots) {
+    const exchange = slot.of(response);
+    if (exchange !== undefined) return exchange;
+  }
+  return undefined;
 }

@@ -8,11 +8,11 @@ import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-option
 import { httpErrorType } from './error-type.js';
 import { methodLabel } from './http-method.js';
 import {
-  attachExchange,
-  exchangeOfRequest,
-  exchangeOfResponse,
+  closeSlot,
   type ExchangeOwner,
+  type ExchangeSlot,
   HttpExchange,
+  openSlot,
 } from './http-exchange.js';
 
 /** Finds the route template a request matched, or `UNMATCHED`. */
@@ -24,14 +24,37 @@ export interface RouteResolver {
 export const CLIENT_CLOSED_STATUS = '499';
 
 /**
+ * Set on a Node server while an instrumentation of any copy of the library measures it. Only read
+ * to refuse a second instrumentation: no wrapper finds its state through it.
+ */
+const MEASURED_BY = Symbol.for('nestjs-metrics:server-measured-by');
+
+/** Who measures a server already, when someone does. */
+export function measuredBy(server: Server): string | undefined {
+  return (server as unknown as Record<symbol, string | undefined>)[MEASURED_BY];
+}
+
+interface Wrappers {
+  onResponseClose(this: ServerResponse): void;
+  countingPush: IncomingMessage['push'];
+  countingWrite: ServerResponse['write'];
+  countingEnd: ServerResponse['end'];
+}
+
+/**
  * Measures every request at the Node HTTP server, before the framework sees it: timing, bytes,
  * concurrency and how it ended are all taken here, so requests stopped by middleware, guards,
  * the body parser or the router are counted like any other.
  */
 export class HttpInstrumentation implements ExchangeOwner {
+  /** Where this instrumentation, and only it, keeps the exchange of each request. */
+  readonly slot: ExchangeSlot = openSlot();
   private readonly seriesByMethod = new Map<string, Map<string, RouteSeries>>();
   private server: Server | undefined;
   private readonly failures = new RecordingFailureLog();
+  private readonly wrappers: Wrappers = createWrappers(this.slot.key);
+  /** False when body bytes cannot be counted through `req.push` (see `compat/node-http.ts`). */
+  countRequestBytes = true;
 
   constructor(
     private readonly metrics: RequestMetrics,
@@ -39,14 +62,30 @@ export class HttpInstrumentation implements ExchangeOwner {
     private readonly options: ResolvedMetricsOptions,
   ) {}
 
-  attach(server: Server): void {
+  /** Starts measuring `server`; `owner` names this instrumentation to a second one. */
+  attach(server: Server, owner: string): void {
+    const current = measuredBy(server);
+    if (current !== undefined) {
+      closeSlot(this.slot);
+      throw new Error(
+        `The app's HTTP server is measured already (${current}); one instrumentation per server.`,
+      );
+    }
+    Object.defineProperty(server, MEASURED_BY, {
+      value: owner,
+      configurable: true,
+    });
     this.server = server;
     this.metrics.declareTransport('http');
     server.prependListener('request', this.onRequest);
   }
 
   detach(): void {
-    this.server?.removeListener('request', this.onRequest);
+    const server = this.server;
+    closeSlot(this.slot);
+    if (server === undefined) return;
+    server.removeListener('request', this.onRequest);
+    delete (server as unknown as Record<symbol, unknown>)[MEASURED_BY];
     this.server = undefined;
   }
 
@@ -67,15 +106,17 @@ export class HttpInstrumentation implements ExchangeOwner {
         res.write,
         res.end,
       );
+      const wrappers = this.wrappers;
       const hasBody =
-        req.headers['content-length'] !== undefined ||
-        req.headers['transfer-encoding'] !== undefined;
-      attachExchange(req, res, exchange, hasBody);
-      if (hasBody) req.push = countingPush;
-      res.write = countingWrite as ServerResponse['write'];
-      res.end = countingEnd as ServerResponse['end'];
+        this.countRequestBytes &&
+        (req.headers['content-length'] !== undefined ||
+          req.headers['transfer-encoding'] !== undefined);
+      this.slot.attach(req, res, exchange, hasBody);
+      if (hasBody) req.push = wrappers.countingPush;
+      res.write = wrappers.countingWrite;
+      res.end = wrappers.countingEnd;
       // 'close' follows 'finish' on every response, so one listener sees both endings.
-      res.on('close', onResponseClose);
+      res.on('close', wrappers.onResponseClose);
       this.metrics.started('http');
     } catch (error) {
       this.failures.report(error);
@@ -95,7 +136,7 @@ export class HttpInstrumentation implements ExchangeOwner {
 
   /** Records the request once, when its response closed; `aborted` when it closed without finishing. */
   complete(res: ServerResponse, aborted: boolean): void {
-    const exchange = exchangeOfResponse(res);
+    const exchange = this.slot.of(res);
     if (exchange === undefined || exchange.ended) return;
     exchange.ended = true;
     try {
@@ -124,7 +165,8 @@ export class HttpInstrumentation implements ExchangeOwner {
         durationSeconds,
         requestBytes: exchange.requestBytes,
         responseBytes: noBody ? 0 : exchange.responseBytes,
-        // Most responses are a success that ended well: no error to classify.
+        // Most responses are a success that ended well: no error to classify. The status sent
+        // decides; the exception only refines a status that alone is ambiguous (see error-type).
         errorType:
           res.statusCode < 400 && !endedAborted
             ? undefined
@@ -155,65 +197,82 @@ export class HttpInstrumentation implements ExchangeOwner {
   }
 }
 
-// The wrappers below are shared by every request: they find their exchange on `this`, so
-// instrumenting a request allocates no closures.
+/**
+ * The wrappers of one instrumentation, made once and shared by all its requests: they find their
+ * exchange on `this` under the instrumentation's own key, so instrumenting a request allocates no
+ * closures, and a wrapper only ever calls what was in place before it (another instrumentation's
+ * wrapper included), never itself.
+ */
+function createWrappers(key: symbol): Wrappers {
+  type Carrier = Record<symbol, HttpExchange>;
 
-function onResponseClose(this: ServerResponse): void {
-  exchangeOfResponse(this)?.owner.complete(this, !this.writableFinished);
-}
-
-function countingPush(
-  this: IncomingMessage,
-  chunk: unknown,
-  encoding?: BufferEncoding,
-): boolean {
-  const exchange = exchangeOfRequest(this)!;
-  if (chunk !== null && chunk !== undefined)
-    exchange.requestBytes += byteLength(chunk, encoding);
-  return exchange.push.call(this, chunk, encoding);
-}
-
-// Fixed parameters rather than rest and spread: no array is allocated per call. Node's write and
-// end read a missing argument and an undefined one alike.
-function countingWrite(
-  this: ServerResponse,
-  chunk: unknown,
-  encoding?: unknown,
-  callback?: unknown,
-): boolean {
-  const exchange = exchangeOfResponse(this)!;
-  if (chunk !== null && chunk !== undefined && !this.writableEnded) {
-    exchange.responseBytes += byteLength(chunk, encoding);
+  function onResponseClose(this: ServerResponse): void {
+    (this as unknown as Carrier)[key]?.owner.complete(
+      this,
+      !this.writableFinished,
+    );
   }
-  return (exchange.write as (...args: unknown[]) => boolean).call(
-    this,
-    chunk,
-    encoding,
-    callback,
-  );
-}
 
-function countingEnd(
-  this: ServerResponse,
-  chunk?: unknown,
-  encoding?: unknown,
-  callback?: unknown,
-): ServerResponse {
-  const exchange = exchangeOfResponse(this)!;
-  if (
-    chunk !== null &&
-    chunk !== undefined &&
-    typeof chunk !== 'function' &&
-    !this.writableEnded
-  ) {
-    exchange.responseBytes += byteLength(chunk, encoding);
+  function countingPush(
+    this: IncomingMessage,
+    chunk: unknown,
+    encoding?: BufferEncoding,
+  ): boolean {
+    const exchange = (this as unknown as Carrier)[key];
+    if (chunk !== null && chunk !== undefined)
+      exchange.requestBytes += byteLength(chunk, encoding);
+    return exchange.push.call(this, chunk, encoding);
   }
-  return (exchange.end as (...args: unknown[]) => ServerResponse).call(
-    this,
-    chunk,
-    encoding,
-    callback,
-  );
+
+  // Fixed parameters rather than rest and spread: no array is allocated per call. Node's write and
+  // end read a missing argument and an undefined one alike.
+  function countingWrite(
+    this: ServerResponse,
+    chunk: unknown,
+    encoding?: unknown,
+    callback?: unknown,
+  ): boolean {
+    const exchange = (this as unknown as Carrier)[key];
+    if (chunk !== null && chunk !== undefined && !this.writableEnded) {
+      exchange.responseBytes += byteLength(chunk, encoding);
+    }
+    return (exchange.write as (...args: unknown[]) => boolean).call(
+      this,
+      chunk,
+      encoding,
+      callback,
+    );
+  }
+
+  function countingEnd(
+    this: ServerResponse,
+    chunk?: unknown,
+    encoding?: unknown,
+    callback?: unknown,
+  ): ServerResponse {
+    const exchange = (this as unknown as Carrier)[key];
+    if (
+      chunk !== null &&
+      chunk !== undefined &&
+      typeof chunk !== 'function' &&
+      !this.writableEnded
+    ) {
+      exchange.responseBytes += byteLength(chunk, encoding);
+    }
+    return (exchange.end as (...args: unknown[]) => ServerResponse).call(
+      this,
+      chunk,
+      encoding,
+      callback,
+    );
+  }
+
+  return {
+    onResponseClose,
+    countingPush,
+    countingWrite: countingWrite as ServerResponse['write'],
+    countingEnd: countingEnd as ServerResponse['end'],
+  };
 }
 
 function byteLength(chunk: unknown, encoding: unknown): number {

@@ -7,11 +7,13 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import { MetricsEndpoint } from '../scrape/metrics-endpoint.js';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import { isExpressApp } from '../compat/express.js';
+import { requestPushCounts } from '../compat/node-http.js';
 import { watchStreamedBodies } from './streamed-body-watch.js';
 import { captureRouteExceptions } from './exception-capture.js';
 import { ExpressRouteResolver } from './express-route-resolver.js';
@@ -19,13 +21,17 @@ import { FastifyRouteResolver } from './fastify-route-resolver.js';
 import {
   instrumentFastify,
   serveOnFastify,
-  type FastifyAdapterLike,
+  type FastifyInstanceLike,
 } from './fastify-integration.js';
-import { exchangeOfResponse } from './http-exchange.js';
+import type { ExchangeSlot } from './http-exchange.js';
 import {
   HttpInstrumentation,
   type RouteResolver,
 } from './http-instrumentation.js';
+import { claimApp } from './one-instrumentation-per-app.js';
+
+/** Methods a Fastify route template is looked up under, for the `excludePaths` check. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** Attaches the HTTP instrumentation and serves the metrics path once the app's routes exist. */
 @Injectable()
@@ -35,6 +41,9 @@ export class HttpMetricsLifecycle
   private readonly logger = new Logger('MetricsModule');
   private instrumentation: HttpInstrumentation | undefined;
   private expressRoutes: ExpressRouteResolver | undefined;
+  private fastify: FastifyInstanceLike | undefined;
+  /** Where the metrics path is served, once known: logged at bootstrap. */
+  private served: string | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -42,53 +51,114 @@ export class HttpMetricsLifecycle
     private readonly endpoint: MetricsEndpoint,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
+    private readonly modules: ModulesContainer,
   ) {}
 
   // Runs after Nest registered the routes and before its 404 and error handlers, so both the
   // metrics route and the error hook below sit in front of them.
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    claimApp(this.modules, HttpMetricsLifecycle);
     const adapter = this.adapterHost?.httpAdapter;
     if (!this.options.enabled || !adapter) return;
     const app = adapter.getInstance();
     const server = adapter.getHttpServer() as Server;
     const handle = (req: IncomingMessage, res: ServerResponse) =>
       this.endpoint.handle(req, res);
+    const { path } = this.options;
     // With `port`, the dedicated metrics server serves the path and the app's server does not.
     const servesPath = this.options.port === undefined;
-    if (ExpressRouteResolver.supports(app)) {
+    if (isExpressApp(app)) {
       this.expressRoutes = new ExpressRouteResolver(app);
       this.expressRoutes.rememberAppRoutes();
-      this.attach(server, this.expressRoutes);
-      watchStreamedBodies(adapter);
-      app.use(keepBodyParserError);
-      if (servesPath) adapter.get(this.options.path, handle);
+      const slot = await this.attach(server, this.expressRoutes);
+      watchStreamedBodies(slot, adapter);
+      app.use(keepBodyParserError(slot));
+      if (servesPath) {
+        if (this.expressRoutes.appTemplates('GET').includes(path))
+          this.warnPathTaken();
+        else this.serve(() => adapter.get(path, handle));
+      }
     } else if (FastifyRouteResolver.supports(app)) {
-      this.attach(server, new FastifyRouteResolver());
-      watchStreamedBodies(adapter);
-      instrumentFastify(adapter as unknown as FastifyAdapterLike, app);
-      if (servesPath)
-        serveOnFastify(app, this.options.path, handle, this.logger);
+      const instance = app as FastifyInstanceLike;
+      this.fastify = instance;
+      const slot = await this.attach(server, new FastifyRouteResolver());
+      watchStreamedBodies(slot, adapter);
+      instrumentFastify(slot, adapter, instance);
+      if (servesPath) {
+        if (instance.hasRoute({ method: 'GET', url: path }))
+          this.warnPathTaken();
+        else this.serve(() => serveOnFastify(instance, path, handle));
+      }
     } else {
       this.logger.warn(
         `HTTP requests are not measured: the ${adapter.constructor.name} adapter is not supported (use @nestjs/platform-express or @nestjs/platform-fastify).`,
       );
-      if (servesPath) adapter.get(this.options.path, handle);
+      if (servesPath) this.serve(() => adapter.get(path, handle));
     }
   }
 
-  private attach(server: Server, routes: RouteResolver): void {
-    this.instrumentation = new HttpInstrumentation(
+  private serve(register: () => void): void {
+    register();
+    this.served = this.options.path;
+  }
+
+  private warnPathTaken(): void {
+    this.logger.warn(
+      `The metrics path ${this.options.path} is not served: the app has a GET route there.`,
+    );
+  }
+
+  private async attach(
+    server: Server,
+    routes: RouteResolver,
+  ): Promise<ExchangeSlot> {
+    const instrumentation = new HttpInstrumentation(
       this.metrics,
       routes,
       this.options,
     );
-    this.instrumentation.attach(server);
-    captureRouteExceptions();
+    instrumentation.countRequestBytes = await requestPushCounts();
+    instrumentation.attach(server, 'nestjs-metrics MetricsModule');
+    this.instrumentation = instrumentation;
+    await captureRouteExceptions();
+    return instrumentation.slot;
   }
 
   // Nest adds its 404 handlers (some of them routes) between onModuleInit and here.
   onApplicationBootstrap(): void {
     this.expressRoutes?.rememberNotFoundRoutes();
+    if (this.instrumentation !== undefined) this.checkExcludePaths();
+    if (this.served !== undefined)
+      this.logger.log(`Serving ${this.served} on the app's HTTP server`);
+  }
+
+  /** Warns for each `excludePaths` entry that is no route template of the app. */
+  private checkExcludePaths(): void {
+    const { excludePaths, path } = this.options;
+    if (excludePaths.size === 0) return;
+    let isTemplate: ((entry: string) => boolean) | undefined;
+    const express = this.expressRoutes;
+    const fastify = this.fastify;
+    if (express !== undefined && express.readable) {
+      const templates = new Set(express.appTemplates());
+      isTemplate = (entry) => templates.has(entry);
+    } else if (fastify !== undefined) {
+      isTemplate = (entry) =>
+        METHODS.some((method) => {
+          try {
+            return fastify.hasRoute({ method, url: entry });
+          } catch {
+            return false;
+          }
+        });
+    }
+    if (isTemplate === undefined) return;
+    for (const entry of excludePaths) {
+      if (entry === path || isTemplate(entry)) continue;
+      this.logger.warn(
+        `excludePaths entry ${entry} matches no route of the app, so it excludes nothing: give route templates as the route label shows them, with the global prefix and version (e.g. /api/v1/health, /users/:id).`,
+      );
+    }
   }
 
   onApplicationShutdown(): void {
@@ -97,14 +167,16 @@ export class HttpMetricsLifecycle
 }
 
 /** Express error middleware: keeps errors raised before routing (the body parser's) for `error_type`. */
-function keepBodyParserError(
-  error: unknown,
-  _req: IncomingMessage,
-  res: ServerResponse,
-  next: (error: unknown) => void,
-): void {
-  const exchange = exchangeOfResponse(res);
-  if (exchange !== undefined && exchange.error === undefined)
-    exchange.error = error;
-  next(error);
+function keepBodyParserError(slot: ExchangeSlot) {
+  return function keepBodyParserError(
+    error: unknown,
+    _req: IncomingMessage,
+    res: ServerResponse,
+    next: (error: unknown) => void,
+  ): void {
+    const exchange = slot.of(res);
+    if (exchange !== undefined && exchange.error === undefined)
+      exchange.error = error;
+    next(error);
+  };
 }

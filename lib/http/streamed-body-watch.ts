@@ -1,5 +1,5 @@
 import { StreamableFile } from '@nestjs/common';
-import { exchangeOf } from './http-exchange.js';
+import type { ExchangeSlot } from './http-exchange.js';
 
 type Reply = (response: unknown, body: unknown, statusCode?: number) => unknown;
 
@@ -8,7 +8,10 @@ type Reply = (response: unknown, body: unknown, statusCode?: number) => unknown;
  * the headers were sent counts as `response_stream` (the adapter then ends the response as if
  * it had finished). Wraps `reply` on this app's adapter instance only.
  */
-export function watchStreamedBodies(adapter: { reply: Reply }): void {
+export function watchStreamedBodies(
+  slot: ExchangeSlot,
+  adapter: { reply: Reply },
+): void {
   const reply = adapter.reply;
   adapter.reply = function (
     this: unknown,
@@ -17,7 +20,7 @@ export function watchStreamedBodies(adapter: { reply: Reply }): void {
     statusCode?: number,
   ) {
     if (body instanceof StreamableFile) {
-      const exchange = exchangeOf(response);
+      const exchange = slot.of(response);
       if (exchange !== undefined)
         body.getStream().once('error', () => {
           exchange.streamFailed = true;
