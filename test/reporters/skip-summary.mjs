@@ -180,6 +180,8 @@ export default class SkipSummaryReporter {
       } else {
         lines.push('Working tree: unchanged by the tests');
       }
+    } else {
+      lines.push('Working tree: not a git checkout, not checked');
     }
 
     process.stderr.write(`${lines.join('\n')}\n`);
