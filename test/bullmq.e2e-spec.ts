@@ -5,6 +5,7 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { Worker, type Queue } from 'bullmq';
 import type { FixtureWorkerOptions } from './fixtures/queue.fixtures.js';
 import { createApp } from './helpers/create-app.js';
+import { requireService } from './helpers/requirements.js';
 import {
   eventually,
   find,
@@ -42,7 +43,9 @@ function queueSeries(samples: Sample[], name: string, labels = {}) {
   return sum(samples, name, { transport: 'queue', ...labels });
 }
 
-describe('BullMQ processors', () => {
+const redis = await requireService('redis', 'the BullMQ processor tests');
+
+(redis ? describe : describe.skip)('BullMQ processors', () => {
   let app: INestApplication | undefined;
   let queue: (Queue & { cleanUp(): Promise<void> }) | undefined;
 

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { randomBytes, randomInt } from 'node:crypto';
 import { METHODS } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
@@ -15,10 +14,12 @@ import {
   sum,
   type Sample,
 } from './helpers/metrics-text.js';
+import { seededRandom, type SeededRandom } from './helpers/seeded-random.js';
 
-const randomPath = () =>
-  `/${randomBytes(6).toString('hex')}/${randomBytes(randomInt(1, 12)).toString('base64url')}` +
-  (randomInt(2) === 0 ? `?q=${randomBytes(4).toString('hex')}` : '');
+// Random inputs come from a seeded generator: the run prints the seed, TEST_SEED replays it.
+const randomPath = (random: SeededRandom) =>
+  `/${random.bytes(6).toString('hex')}/${random.bytes(random.int(1, 12)).toString('base64url')}` +
+  (random.int(2) === 0 ? `?q=${random.bytes(4).toString('hex')}` : '');
 
 describe('Label values stay bounded whatever clients send', () => {
   let app: INestApplication;
@@ -55,14 +56,15 @@ describe('Label values stay bounded whatever clients send', () => {
       .sort();
 
   it('adds no series for 100,000 requests to distinct random paths', async () => {
-    expect((await client.send({ path: randomPath() })).status).toBe(404);
+    const random = seededRandom('random paths');
+    expect((await client.send({ path: randomPath(random) })).status).toBe(404);
     const before = await scrapeSamples();
     expect(sum(before, 'requests_total')).toBe(1);
 
     const count = 100_000;
     const paths = new Set<string>();
     const statuses = await client.sendMany(count, () => {
-      const path = randomPath();
+      const path = randomPath(random);
       paths.add(path);
       return { path };
     });
@@ -85,6 +87,7 @@ describe('Label values stay bounded whatever clients send', () => {
   }, 180_000);
 
   it('folds methods outside the standard set into _OTHER; the parser refuses arbitrary tokens', async () => {
+    const random = seededRandom('method tokens');
     const nonStandard = METHODS.filter(
       (method) => !STANDARD_HTTP_METHODS.has(method),
     );
@@ -113,7 +116,7 @@ describe('Label values stay bounded whatever clients send', () => {
     // Arbitrary tokens never reach the app: Node's parser answers 400 and closes the connection.
     const tokens = new Set<string>();
     while (tokens.size < 1000) {
-      const token = `X${randomBytes(randomInt(2, 9)).toString('hex').toUpperCase()}`;
+      const token = `X${random.bytes(random.int(2, 9)).toString('hex').toUpperCase()}`;
       if (!METHODS.includes(token)) tokens.add(token);
     }
     const tokenList = [...tokens];
@@ -124,7 +127,7 @@ describe('Label values stay bounded whatever clients send', () => {
           .map((token) =>
             sendRaw(
               port,
-              `${token} ${randomPath()} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+              `${token} ${randomPath(random)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
             ),
           ),
       );
@@ -138,11 +141,12 @@ describe('Label values stay bounded whatever clients send', () => {
   }, 60_000);
 
   it('adds no series for random headers, bodies and query strings', async () => {
+    const random = seededRandom('headers and bodies');
     const methods = ['GET', 'POST', 'PUT'];
     for (const method of methods)
-      expect((await client.send({ method, path: randomPath() })).status).toBe(
-        404,
-      );
+      expect(
+        (await client.send({ method, path: randomPath(random) })).status,
+      ).toBe(404);
     const before = await scrapeSamples();
 
     const count = 3000;
@@ -150,16 +154,16 @@ describe('Label values stay bounded whatever clients send', () => {
       const headers: Record<string, string> = {
         'content-type': 'application/octet-stream',
       };
-      for (let h = randomInt(1, 8); h > 0; h--)
-        headers[`x-${randomBytes(4).toString('hex')}`] = randomBytes(
-          randomInt(1, 40),
-        ).toString('base64');
+      for (let h = random.int(1, 8); h > 0; h--)
+        headers[`x-${random.bytes(4).toString('hex')}`] = random
+          .bytes(random.int(1, 40))
+          .toString('base64');
       const method = methods[i % methods.length];
       return {
         method,
-        path: randomPath(),
+        path: randomPath(random),
         headers,
-        body: method === 'GET' ? undefined : randomBytes(randomInt(0, 2048)),
+        body: method === 'GET' ? undefined : random.bytes(random.int(0, 2048)),
       };
     });
     expect(statuses.every((status) => status === 404)).toBe(true);

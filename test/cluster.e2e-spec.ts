@@ -1,10 +1,19 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { type ClientRequest, get, type IncomingHttpHeaders } from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  Agent,
+  type ClientRequest,
+  get,
+  type IncomingHttpHeaders,
+} from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { MetricsModule, type MetricsModuleOptions } from '../lib/index.js';
 import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
+import { buildLibrary, type BuiltLibrary } from './helpers/built-library.js';
 import { createApp } from './helpers/create-app.js';
 import { freePort } from './helpers/free-port.js';
 import { find, parseSamples, scrape, sum } from './helpers/metrics-text.js';
@@ -20,10 +29,17 @@ interface Reply {
   body: string;
 }
 
-/** One GET over a new connection, so the cluster can hand it to any worker. */
-function fetchOnce(port: number, path: string): Promise<Reply> {
+/**
+ * One GET over a new connection, so the cluster can hand it to any worker; or over `agent`'s
+ * one kept-alive connection, which stays with the worker that took it.
+ */
+function fetchOnce(
+  port: number,
+  path: string,
+  agent: Agent | false = false,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    get({ host: '127.0.0.1', port, path, agent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -75,6 +91,7 @@ class ClusterApp {
       cwd: root,
       env: {
         ...process.env,
+        LIBRARY_ENTRY: built.entry,
         PORT: String(port),
         WORKERS: '2',
         CLUSTER_OPTIONS: JSON.stringify(clusterOption),
@@ -116,12 +133,54 @@ class ClusterApp {
     return fetchOnce(this.port, '/metrics');
   }
 
+  /**
+   * One kept-alive connection to each of two workers, found with GET /pid (counted as such).
+   * Returns them and how many /pid requests it took.
+   */
+  async connectionsToTwoWorkers(): Promise<{
+    connections: [WorkerConnection, WorkerConnection];
+    requests: number;
+  }> {
+    const byPid = new Map<number, WorkerConnection>();
+    let requests = 0;
+    while (byPid.size < 2) {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      requests += 1;
+      const reply = await fetchOnce(this.port, '/pid', agent);
+      const { pid } = JSON.parse(reply.body) as { pid: number };
+      if (byPid.has(pid)) agent.destroy();
+      else byPid.set(pid, new WorkerConnection(this.port, pid, agent));
+    }
+    const [a, b] = byPid.values();
+    return { connections: [a, b], requests };
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       this.child.once('exit', () => resolve());
       this.child.kill('SIGTERM');
     });
+  }
+}
+
+/** A kept-alive connection that one worker holds. */
+class WorkerConnection {
+  constructor(
+    private readonly port: number,
+    readonly pid: number,
+    private readonly agent: Agent,
+  ) {}
+
+  async get(path: string): Promise<Reply> {
+    const reply = await fetchOnce(this.port, path, this.agent);
+    // Still the same connection: the worker that took it answered.
+    expect(reply.headers['x-worker-pid']).toBe(String(this.pid));
+    return reply;
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }
 
@@ -174,20 +233,12 @@ describe('cluster option', () => {
   });
 });
 
+/** The compiled library the fixture imports: it runs outside jest, in plain Node processes. */
+let built: BuiltLibrary;
+
 describe('cluster mode', () => {
   beforeAll(() => {
-    // The fixture runs outside jest, on the compiled library.
-    execFileSync(
-      process.execPath,
-      [
-        fileURLToPath(
-          new URL('../node_modules/typescript/bin/tsc', import.meta.url),
-        ),
-        '-p',
-        'tsconfig.build.json',
-      ],
-      { cwd: root, stdio: 'inherit' },
-    );
+    built = buildLibrary();
   }, 60_000);
 
   describe('totals', () => {
@@ -254,41 +305,45 @@ describe('cluster mode', () => {
 
   it('answers 503 instead of hanging when a worker does not answer in time', async () => {
     const app = await ClusterApp.start({ timeoutSeconds: 0.5 });
+    const folder = mkdtempSync(join(tmpdir(), 'nestjs-metrics-cluster-'));
+    const release = join(folder, 'release');
+    const { connections, requests } = await app.connectionsToTwoWorkers();
+    const [held, free] = connections;
     try {
       await app.hitPid(10);
+      // The worker stays stuck until the test releases it, however long the scrape takes.
       let blocking = true;
-      const blocked = fetchOnce(app.port, '/block?ms=6000').finally(() => {
-        blocking = false;
-      });
-      const blockedPid = await app.blocking();
-      // Round robin hands the next connection to the worker that is not blocked.
-      const replies = await Promise.all([
-        app.scrape().then((reply) => ({ reply, whileBlocked: blocking })),
-        app.scrape().then((reply) => ({ reply, whileBlocked: blocking })),
-      ]);
-      expect((await blocked).headers['x-worker-pid']).toBe(String(blockedPid));
-      const fromFreeWorker = replies.filter(
-        ({ reply }) => reply.headers['x-worker-pid'] !== String(blockedPid),
+      const blocked = held
+        .get(`/block?release=${encodeURIComponent(release)}`)
+        .finally(() => {
+          blocking = false;
+        });
+      expect(await app.blocking()).toBe(held.pid);
+
+      const reply = await free.get('/metrics');
+      expect(blocking).toBe(true);
+      expect(reply.status).toBe(503);
+      expect(reply.body).toMatch(
+        /worker\(s\) \d+ did not answer within 500 ms/,
       );
-      expect(fromFreeWorker.length).toBeGreaterThan(0);
-      for (const { reply, whileBlocked } of fromFreeWorker) {
-        expect(whileBlocked).toBe(true);
-        expect(reply.status).toBe(503);
-        expect(reply.body).toMatch(
-          /worker\(s\) \d+ did not answer within 500 ms/,
-        );
-      }
+
+      writeFileSync(release, '');
+      expect((await blocked).status).toBe(200);
       // Once the worker is free again the totals are back, /block included.
-      const after = await app.scrape();
+      const after = await free.get('/metrics');
       expect(after.status).toBe(200);
       expect(
         sum(parseSamples(after.body), 'requests_total', { route: '/pid' }),
-      ).toBe(10);
+      ).toBe(10 + requests);
       expect(
         sum(parseSamples(after.body), 'requests_total', { route: '/block' }),
       ).toBe(1);
     } finally {
+      writeFileSync(release, '');
+      held.close();
+      free.close();
       await app.stop();
+      rmSync(folder, { recursive: true, force: true });
     }
   }, 30_000);
 

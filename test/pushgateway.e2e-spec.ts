@@ -9,19 +9,18 @@ import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { freePort } from './helpers/free-port.js';
 import { eventually, parseSamples, sum } from './helpers/metrics-text.js';
-import { PushgatewayProcess } from './helpers/pushgateway-process.js';
+import {
+  PUSHGATEWAY_BINARY,
+  PushgatewayProcess,
+} from './helpers/pushgateway-process.js';
+import { findSystemBinary } from './helpers/system-binary.js';
 
-const available = PushgatewayProcess.available();
-if (!available && process.env.CI) {
-  throw new Error(
-    'prometheus-pushgateway is required in CI (apt-get install prometheus-pushgateway)',
-  );
-}
-if (!available) {
-  console.warn(
-    'prometheus-pushgateway not found: the Pushgateway tests are skipped (apt-get install prometheus-pushgateway)',
-  );
-}
+const available =
+  findSystemBinary(
+    PUSHGATEWAY_BINARY,
+    'prometheus-pushgateway',
+    'the Pushgateway tests',
+  ) !== undefined;
 
 // Disjoint on purpose: the recovery line itself says "after N failed attempt(s)".
 const FAILED = /^Pushing metrics to \S+ failed \(/;

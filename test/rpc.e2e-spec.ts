@@ -19,6 +19,7 @@ import {
   TagInterceptor,
 } from './fixtures/rpc-fixture.module.js';
 import { freePort } from './helpers/free-port.js';
+import { requireService, type ServiceName } from './helpers/requirements.js';
 import {
   eventually,
   find,
@@ -78,6 +79,17 @@ const brokers: Broker[] = [
     }),
   },
 ];
+/** The broker each transport needs; without it (locally) its tests are skipped. */
+const SERVICE: Record<string, ServiceName> = {
+  Redis: 'redis',
+  NATS: 'nats',
+  RabbitMQ: 'rabbitmq',
+  MQTT: 'mosquitto',
+};
+const reachable = new Set<string>(['TCP']);
+for (const [name, service] of Object.entries(SERVICE))
+  if (await requireService(service, `the microservice tests over ${name}`))
+    reachable.add(name);
 
 /** A running app with the fixture's handlers, and a real client of its transport. */
 class Running {
@@ -187,7 +199,8 @@ const inFlight = (samples: Sample[]) =>
 const DOUBLE_ROUTE = `{"cmd":"${p('double')}","meta":{"a":"x","z":true},"v":1}`;
 
 describe.each(brokers)('microservice handlers over $name', (broker) => {
-  describe.each<Mode>(['standalone', 'hybrid'])('%s', (mode) => {
+  const describeIf = reachable.has(broker.name) ? describe : describe.skip;
+  describeIf.each<Mode>(['standalone', 'hybrid'])('%s', (mode) => {
     let running: Running;
 
     beforeAll(async () => {

@@ -65,10 +65,14 @@ export async function scrape(
   return parseSamples(response.text);
 }
 
-/** Waits until `check` stops throwing (responses are recorded when the socket says they ended). */
+/**
+ * Waits until `check` stops throwing (responses are recorded when the socket says they ended).
+ * `timeoutMs` only turns a wait that never ends into the last error of `check`; it is not a
+ * speed requirement, so it is generous (and below jest's 30 s per test).
+ */
 export async function eventually<T>(
   check: () => Promise<T> | T,
-  timeoutMs = 3000,
+  timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

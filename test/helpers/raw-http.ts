@@ -11,7 +11,10 @@ export interface RawSendOptions {
   pauseMs?: number;
   /** Close the connection this long after the last chunk instead of waiting for an answer. */
   abandonAfterMs?: number;
-  /** Give up waiting for the server after this long (default 5000 ms). */
+  /**
+   * Fail when the server neither answers nor closes within this long (default 20 s). A slow
+   * server is an error, never mistaken for a server that gave no answer.
+   */
   timeoutMs?: number;
 }
 
@@ -24,8 +27,8 @@ export function sendRaw(
   chunks: (string | Buffer)[],
   options: RawSendOptions = {},
 ): Promise<RawResponse> {
-  const { pauseMs = 0, abandonAfterMs, timeoutMs = 5000 } = options;
-  return new Promise((resolve) => {
+  const { pauseMs = 0, abandonAfterMs, timeoutMs = 20_000 } = options;
+  return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port });
     const received: Buffer[] = [];
     let settled = false;
@@ -38,7 +41,16 @@ export function sendRaw(
       const match = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       resolve({ status: match ? Number(match[1]) : undefined, text });
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      reject(
+        new Error(
+          `no answer and no close from the server within ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     socket.on('close', finish);
     // The server may answer and close before the whole request is written (413, 431).
