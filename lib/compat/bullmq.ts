@@ -31,12 +31,17 @@ export async function checkProcessorKey(seen: boolean): Promise<boolean> {
     const { Processor } = await import('@nestjs/bullmq');
     class Probe {}
     Processor('nestjs-metrics-probe')(Probe);
-    const found = Reflect.getOwnMetadataKeys(Probe).find(
-      (key) =>
+    // `@Processor()` sets more than one key holding its options: the expected one wins, else the
+    // package's own prefix.
+    const holding = Reflect.getOwnMetadataKeys(Probe).filter(
+      (key): key is string =>
         typeof key === 'string' &&
         (Reflect.getOwnMetadata(key, Probe) as { name?: unknown } | undefined)
           ?.name === 'nestjs-metrics-probe',
-    ) as string | undefined;
+    );
+    const found = holding.includes(EXPECTED_PROCESSOR_METADATA)
+      ? EXPECTED_PROCESSOR_METADATA
+      : holding.find((key) => key.startsWith('bullmq:'));
     if (found === undefined) {
       reportDegraded({
         internal: '@nestjs/bullmq: the @Processor() metadata key',

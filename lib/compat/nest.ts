@@ -43,14 +43,22 @@ const transportKeys: Omit<NestKeys, 'interceptors' | 'routePath'> = {
   message: EXPECTED_NEST_KEYS.message,
 };
 
-/** The key under which `target` holds `value` among its own metadata (first match). */
+/**
+ * The key under which `target` holds a matching value among its own metadata: `expected` when it
+ * does, else the first match.
+ */
 function keyHolding(
   target: object,
   matches: (value: unknown) => boolean,
-  exclude: readonly unknown[] = [],
+  expected?: string,
 ): string | undefined {
+  if (
+    expected !== undefined &&
+    matches(Reflect.getOwnMetadata(expected, target))
+  )
+    return expected;
   for (const key of Reflect.getOwnMetadataKeys(target)) {
-    if (typeof key !== 'string' || exclude.includes(key)) continue;
+    if (typeof key !== 'string') continue;
     if (matches(Reflect.getOwnMetadata(key, target))) return key;
   }
   return undefined;
@@ -76,10 +84,12 @@ function probeCommonKeys(): Pick<NestKeys, 'interceptors' | 'routePath'> {
   const interceptors = keyHolding(
     descriptor.value as object,
     (value) => Array.isArray(value) && value.includes(ProbeInterceptor),
+    EXPECTED_NEST_KEYS.interceptors,
   );
   const routePath = keyHolding(
     descriptor.value as object,
     (value) => value === 'nestjs-metrics-probe',
+    EXPECTED_NEST_KEYS.routePath,
   );
   if (interceptors === undefined)
     reportDegraded({
@@ -135,10 +145,12 @@ export async function checkTransportKeys(seen: {
       const pattern = keyHolding(
         m.value as object,
         (v) => Array.isArray(v) && v.includes('nestjs-metrics-probe'),
+        EXPECTED_NEST_KEYS.pattern,
       );
       const patternHandler = keyHolding(
         e.value as object,
         (v) => v === EVENT_HANDLER,
+        EXPECTED_NEST_KEYS.patternHandler,
       );
       if (pattern !== undefined) transportKeys.pattern = pattern;
       if (patternHandler !== undefined)
@@ -163,12 +175,21 @@ export async function checkTransportKeys(seen: {
       const d = Object.getOwnPropertyDescriptor(Probe.prototype, 'handler')!;
       SubscribeMessage('nestjs-metrics-probe')(Probe.prototype, 'handler', d);
       WebSocketGateway()(Probe);
-      const gateway = keyHolding(Probe, (v) => v === true);
+      const gateway = keyHolding(
+        Probe,
+        (v) => v === true,
+        EXPECTED_NEST_KEYS.gateway,
+      );
       const message = keyHolding(
         d.value as object,
         (v) => v === 'nestjs-metrics-probe',
+        EXPECTED_NEST_KEYS.message,
       );
-      const messageMapping = keyHolding(d.value as object, (v) => v === true);
+      const messageMapping = keyHolding(
+        d.value as object,
+        (v) => v === true,
+        EXPECTED_NEST_KEYS.messageMapping,
+      );
       if (gateway !== undefined) transportKeys.gateway = gateway;
       if (message !== undefined) transportKeys.message = message;
       if (messageMapping !== undefined)
