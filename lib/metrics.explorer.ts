@@ -10,8 +10,8 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
   checkTransportKeys,
-  hasMetadataPrefix,
   onInstanceCreated,
+  transportPackagesOf,
 } from './compat/nest.js';
 import {
   DEFAULT_COUNTED_NAME,
@@ -217,16 +217,9 @@ async function checkNestMetadata(
     const names = scanner.getAllMethodNames(
       metatype.prototype as Record<string, unknown>,
     );
-    seen.microservices ||= hasMetadataPrefix(
-      metatype as never,
-      names,
-      'microservices:',
-    );
-    seen.websockets ||= hasMetadataPrefix(
-      metatype as never,
-      names,
-      'websockets:',
-    );
+    const found = transportPackagesOf(metatype as never, names);
+    seen.microservices ||= found.microservices;
+    seen.websockets ||= found.websockets;
   }
   await checkTransportKeys(seen);
   return true;

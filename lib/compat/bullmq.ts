@@ -57,6 +57,16 @@ export async function checkProcessorKey(seen: boolean): Promise<boolean> {
   }
 }
 
+/** True when `@nestjs/bullmq` set metadata on the class (a key with its prefix). */
+export function hasBullMetadata(target: unknown): boolean {
+  return (
+    typeof target === 'function' &&
+    Reflect.getMetadataKeys(target).some(
+      (key) => typeof key === 'string' && key.startsWith('bullmq:'),
+    )
+  );
+}
+
 /** The processor's worker once `@nestjs/bullmq` made it, through the public getter. */
 export function workerOf(instance: ProcessorInstance): QueueWorker | undefined {
   try {

@@ -210,8 +210,19 @@ export async function checkTransportKeys(seen: {
   }
 }
 
+/** Which transport packages set metadata on the class or its methods (their keys' prefixes). */
+export function transportPackagesOf(
+  metatype: Class,
+  methodNames: readonly string[],
+): { microservices: boolean; websockets: boolean } {
+  return {
+    microservices: hasMetadataPrefix(metatype, methodNames, 'microservices:'),
+    websockets: hasMetadataPrefix(metatype, methodNames, 'websockets:'),
+  };
+}
+
 /** True when a metadata key of the class or of one of its methods starts with `prefix`. */
-export function hasMetadataPrefix(
+function hasMetadataPrefix(
   metatype: Class,
   methodNames: Iterable<string>,
   prefix: string,

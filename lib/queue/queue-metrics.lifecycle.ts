@@ -9,6 +9,7 @@ import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
   checkProcessorKey,
+  hasBullMetadata,
   processorMetadataKey,
   workerOf,
   wrapProcessFn,
@@ -84,7 +85,7 @@ export class QueueMetricsLifecycle
     if (!this.options.enabled) return;
     const seen = this.discovery
       .getProviders()
-      .some((wrapper) => hasKeyPrefix(classOf(wrapper), 'bullmq:'));
+      .some((wrapper) => hasBullMetadata(classOf(wrapper)));
     await checkProcessorKey(seen);
     this.processors = this.findProcessors();
     if (this.processors.length === 0) return;
@@ -196,14 +197,5 @@ function isProcessor(wrapper: InstanceWrapper): boolean {
   return (
     typeof target === 'function' &&
     Reflect.getMetadata(processorMetadataKey(), target) !== undefined
-  );
-}
-
-function hasKeyPrefix(target: unknown, prefix: string): boolean {
-  return (
-    typeof target === 'function' &&
-    Reflect.getMetadataKeys(target).some(
-      (key) => typeof key === 'string' && key.startsWith(prefix),
-    )
   );
 }
