@@ -107,9 +107,23 @@ function probeCommonKeys(): Pick<NestKeys, 'interceptors' | 'routePath'> {
   };
 }
 
-/** Metadata keys of `@nestjs/common`, found once per process. */
+/** Metadata keys of `@nestjs/common`, found once per process (at the first decorated class). */
 export function nestCommonKeys(): Pick<NestKeys, 'interceptors' | 'routePath'> {
-  commonKeys ??= probeCommonKeys();
+  if (commonKeys === undefined) {
+    try {
+      commonKeys = probeCommonKeys();
+    } catch {
+      // A decorator that throws on the probe: never fail the import of the app's classes.
+      commonKeys = {
+        interceptors: undefined,
+        routePath: EXPECTED_NEST_KEYS.routePath,
+      };
+      reportDegraded({
+        internal: '@nestjs/common: @UseInterceptors/@Get on a probe',
+        loss: '@Timed/@Counted on a route run after the interceptors declared below them on the method (their time leaves those out)',
+      });
+    }
+  }
   return commonKeys;
 }
 
