@@ -272,10 +272,17 @@ export function prependInterceptor(
 ): void {
   const key = nestCommonKeys().interceptors;
   if (key === undefined) {
-    // A method is decorated through a descriptor holding it; a class directly.
-    UseInterceptors(interceptor as never)({}, 'method', {
-      value: target,
-    } as PropertyDescriptor);
+    // A method (or class) is decorated through a descriptor holding it.
+    try {
+      UseInterceptors(interceptor as never)({}, 'method', {
+        value: target,
+      } as PropertyDescriptor);
+    } catch {
+      reportDegraded({
+        internal: '@nestjs/common: @UseInterceptors',
+        loss: '@Timed/@Counted routes and rpc/ws handlers are not measured',
+      });
+    }
     return;
   }
   const current = interceptorsOf(target);
