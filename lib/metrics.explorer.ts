@@ -10,6 +10,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
   checkTransportKeys,
+  onFactoryResult,
   onInstanceCreated,
   transportPackagesOf,
 } from './compat/nest.js';
@@ -60,6 +61,7 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('MetricsModule');
   private readonly boundInstances = new Set<object>();
   private readonly byClass = new Map<object, BoundMethod[]>();
+  private readonly failedFactories = new Set<unknown>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -97,7 +99,12 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
         : !wrapper.inject
           ? wrapper.metatype
           : undefined;
-    if (typeof metatype !== 'function') return;
+    if (typeof metatype !== 'function') {
+      // A request-scoped factory: its class is known once it has made an instance.
+      if (wrapper.inject && !wrapper.isDependencyTreeStatic())
+        onFactoryResult(wrapper, (value) => this.bindMade(value));
+      return;
+    }
     const methods = this.methodsOf(metatype as never, dispatches);
     if (methods.length === 0) return;
     for (const { method, instrument, dispatched } of methods)
@@ -119,6 +126,23 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(
         `@Timed/@Counted methods of ${metatype.name} (${wrapper.isTransient ? 'transient' : 'request-scoped'}) are not measured: it is not a class provider.`,
       );
+  }
+
+  /** Binds an instance a request-scoped factory made (a provider: Nest dispatches none of it). */
+  private bindMade(value: unknown): void {
+    if (value === null || typeof value !== 'object') return;
+    try {
+      const methods = this.methodsOf(value.constructor as never, false);
+      for (const { method, instrument } of methods)
+        bindInstrument(value, method, instrument);
+      if (methods.length > 0) this.boundInstances.add(value);
+    } catch (error) {
+      // Found only now, per request: an invalid declaration is logged, never thrown at the request.
+      if (!this.failedFactories.has(value.constructor)) {
+        this.failedFactories.add(value.constructor);
+        this.logger.error((error as Error).message);
+      }
+    }
   }
 
   /** This app's instruments of the measured methods of a class, made once per class. */

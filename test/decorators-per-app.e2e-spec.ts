@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import {
   Controller,
   Get,
+  Inject,
   Injectable,
   Module,
   Scope,
@@ -228,6 +229,54 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+/** Made by a request-scoped factory: its class is known only per request. */
+@Counted('made_calls_total')
+class FactoryMade {
+  run(): string {
+    return 'made';
+  }
+}
+
+@Controller('made')
+class FactoryMadeController {
+  constructor(@Inject('MADE') private readonly made: FactoryMade) {}
+
+  @Get()
+  run(): string {
+    return this.made.run();
+  }
+}
+
+describe('a request-scoped factory provider', () => {
+  it('is counted per call, with its class', async () => {
+    const app = await create({
+      imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+      controllers: [FactoryMadeController],
+      providers: [
+        {
+          provide: 'MADE',
+          scope: Scope.REQUEST,
+          useFactory: () => Promise.resolve(new FactoryMade()),
+        },
+      ],
+    });
+    try {
+      await app.init();
+      await request(app.getHttpServer()).get('/made').expect(200, 'made');
+      await request(app.getHttpServer()).get('/made').expect(200);
+      expect(
+        await calls(
+          app,
+          { class: 'FactoryMade', method: 'run' },
+          'made_calls_total',
+        ),
+      ).toBe(2);
+    } finally {
+      await app.close();
+    }
+  });
+});
 
 // Import order with other explorers.
 

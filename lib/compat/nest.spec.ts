@@ -8,6 +8,7 @@ import {
   EXPECTED_NEST_KEYS,
   nestCommonKeys,
   nestTransportKeys,
+  onFactoryResult,
   onInstanceCreated,
   prependInterceptor,
   provideInterceptor,
@@ -161,5 +162,38 @@ describe('runHooksFirst', () => {
     };
     expect(runHooksFirst([frozen], Provider)).toBe(false);
     expect(runHooksFirst([], Provider)).toBe(false);
+  });
+});
+
+describe('onFactoryResult', () => {
+  it('sees what the factory returns, and returns it unchanged', async () => {
+    const made = { made: true };
+    const error = new Error('no');
+    const wrapper = new InstanceWrapper({
+      token: 'f',
+      name: 'f',
+      metatype: (fail: boolean) =>
+        fail ? Promise.reject(error) : Promise.resolve(made),
+      inject: [],
+    });
+    const seen: unknown[] = [];
+    expect(onFactoryResult(wrapper, (v) => seen.push(v))).toBe(true);
+    const factory = wrapper.metatype as unknown as (
+      fail: boolean,
+    ) => Promise<unknown>;
+    await expect(factory(false)).resolves.toBe(made);
+    await expect(factory(true)).rejects.toBe(error);
+    expect(seen).toEqual([made]);
+  });
+
+  it('refuses a class provider', () => {
+    class Plain {}
+    const wrapper = new InstanceWrapper({
+      token: Plain,
+      name: 'Plain',
+      metatype: Plain,
+    });
+    expect(onFactoryResult(wrapper, () => {})).toBe(false);
+    expect(wrapper.metatype).toBe(Plain);
   });
 });

@@ -420,6 +420,39 @@ export function onInstanceCreated(
 const HOOKED = Symbol('nestjs-metrics:instance-hooks');
 
 /**
+ * Calls `created(value)` for every value the factory provider `wrapper` returns from now on (a
+ * request-scoped factory runs once per request), by giving the wrapper a function that calls the
+ * factory and passes its result on unchanged (a Promise settles the same way). Returns false when
+ * the wrapper is not a factory provider.
+ */
+export function onFactoryResult(
+  wrapper: Wrapper,
+  created: (value: unknown) => void,
+): boolean {
+  const factory = wrapper.metatype as unknown as (
+    ...args: unknown[]
+  ) => unknown;
+  if (typeof factory !== 'function' || !wrapper.inject) return false;
+  const produce = function (this: unknown, ...args: unknown[]) {
+    const result = factory.apply(this, args);
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    )
+      return (result as PromiseLike<unknown>).then((value) => {
+        created(value);
+        return value;
+      });
+    created(result);
+    return result;
+  };
+  Object.defineProperty(produce, 'name', { value: factory.name });
+  wrapper.metatype = produce as never;
+  return true;
+}
+
+/**
  * Runs the lifecycle hooks of the module that holds `provider` before every other module's, and
  * so its shutdown hooks after theirs: Nest sorts modules by `distance`, descending (global modules
  * sit at `Number.MAX_VALUE`), and reads it when the app first runs its hooks. Call it while the
