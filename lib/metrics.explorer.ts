@@ -1,11 +1,19 @@
 import {
   Inject,
   Injectable,
+  Logger,
   type OnModuleDestroy,
   type OnModuleInit,
+  type Provider,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import {
+  checkTransportKeys,
+  onFactoryResult,
+  onInstanceCreated,
+  transportPackagesOf,
+} from './compat/nest.js';
 import {
   DEFAULT_COUNTED_NAME,
   DEFAULT_TIMED_NAME,
@@ -15,143 +23,156 @@ import { invalidDecoratorMessage } from './metrics.messages.js';
 import { resolveBuckets } from './metrics.options.js';
 import { MetricsService } from './metrics.service.js';
 import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
+import { isDispatchedByNest, isGateway } from './nest-handler-metadata.js';
+import { HandlerInstruments } from './decorators/handler-instruments.js';
 import {
-  isDispatchedByNest,
-  isGateway,
-  removeInterceptor,
-  replaceMarkedInterceptor,
-} from './nest-handler-metadata.js';
-import {
-  HANDLER_METRICS_INTERCEPTOR,
-  HandlerMetricsInterceptor,
-} from './interceptors/handler-metrics.interceptor.js';
-import { measureCall, MethodInstrument } from './method-instrument.js';
+  bindInstrument,
+  isMeasuredMethod,
+  unbindInstance,
+} from './decorators/measured-method.js';
+import { MethodInstrument } from './method-instrument.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type { TimedMetadata } from './decorators/timed.decorator.js';
 import type { CountedMetadata } from './decorators/counted.decorator.js';
 
-interface DecoratedMethod {
-  method: object;
-  methodName: string;
-  timed: TimedMetadata | undefined;
-  counted: CountedMetadata | undefined;
+/** Resolved once the metadata keys of the transport packages the app uses were checked. */
+export const NEST_METADATA_CHECKED = 'METRICS:NEST_METADATA_CHECKED';
+
+/** One measured method of a class: the function, its name, and this app's instrument. */
+interface BoundMethod {
+  readonly method: object;
+  readonly instrument: MethodInstrument;
+  readonly dispatched: boolean;
 }
 
-const WRAPPED = Symbol('nestjs-metrics:wrapped');
 const BASE_LABELS = ['class', 'method', 'result', 'exception'];
 
 /**
- * Finds @Timed and @Counted methods. Routes and message handlers of controllers and gateways get
- * a `HandlerMetricsInterceptor` as method metadata while Nest instantiates the app, before it binds
- * them (it reads interceptor metadata then, and calls them from the prototype); every other
- * decorated method, of any provider or controller, is wrapped on its instance at bootstrap.
+ * Binds @Timed and @Counted methods to this app's metrics at start-up. The decorators replaced
+ * each method once, when the class was declared, with a measured one that finds its instrument
+ * through `this`; here each instance of this app gets its instruments (request-scoped and
+ * transient instances as Nest creates them). Routes and message handlers of controllers and
+ * gateways are measured instead by `HandlerMetricsInterceptor`, which the decorators name in the
+ * method's interceptor metadata and which reads this app's `HandlerInstruments`. Nothing shared by
+ * two apps is written, so apps created in any order each count their own calls.
  */
 @Injectable()
 export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
-  private readonly handlerInterceptor = new HandlerMetricsInterceptor();
-  private readonly decoratedHandlers = new Set<object>();
+  private readonly logger = new Logger('MetricsModule');
+  private readonly boundInstances = new Set<object>();
+  private readonly byClass = new Map<object, BoundMethod[]>();
+  private readonly failedFactories = new Set<unknown>();
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly accessor: MetricsMetadataAccessor,
     private readonly metrics: MetricsService,
+    private readonly handlers: HandlerInstruments,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
-  ) {
-    for (const wrapper of this.discovery.getControllers())
-      this.bindController(wrapper);
-    for (const wrapper of this.discovery.getProviders())
-      if (isGateway(wrapper)) this.bindController(wrapper);
-  }
+    @Inject(NEST_METADATA_CHECKED) _checked: true,
+  ) {}
 
   onModuleInit(): void {
     if (!this.options.enabled) return;
     for (const wrapper of this.discovery.getControllers())
-      this.explore(wrapper);
-    for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
+      this.explore(wrapper, true);
+    for (const wrapper of this.discovery.getProviders())
+      this.explore(wrapper, isGateway(wrapper));
   }
 
-  /** Takes this app's interceptor off the handlers, so an app created later starts clean. */
+  /** Stops recording into this app's registry once it closes. */
   onModuleDestroy(): void {
-    for (const handler of this.decoratedHandlers)
-      removeInterceptor(handler, this.handlerInterceptor);
-    this.decoratedHandlers.clear();
+    for (const instance of this.boundInstances) unbindInstance(instance);
+    this.boundInstances.clear();
   }
 
-  /** Controllers and gateways: Nest calls their methods from the prototype, so they get metadata. */
-  private bindController(wrapper: InstanceWrapper): void {
-    const metatype = wrapper.metatype;
-    if (typeof metatype !== 'function' || wrapper.isAlias) return;
-    for (const { method, methodName, timed, counted } of this.decoratedMethods(
-      metatype,
-      metatype.prototype as Record<string, unknown>,
-    )) {
-      if (!isDispatchedByNest(method)) continue;
-      if (!this.options.enabled) {
-        replaceMarkedInterceptor(
-          method,
-          HANDLER_METRICS_INTERCEPTOR,
-          undefined,
-        );
-        continue;
-      }
-      this.handlerInterceptor.measure(
-        metatype,
-        method,
-        this.createInstrument(metatype.name, methodName, timed, counted),
-      );
-      replaceMarkedInterceptor(
-        method,
-        HANDLER_METRICS_INTERCEPTOR,
-        this.handlerInterceptor,
-      );
-      this.decoratedHandlers.add(method);
-    }
-  }
-
-  private explore(wrapper: InstanceWrapper): void {
+  private explore(wrapper: InstanceWrapper, dispatches: boolean): void {
+    if (wrapper.isAlias) return;
     const { instance } = wrapper;
-    if (
-      !instance ||
-      typeof instance !== 'object' ||
-      wrapper.isAlias ||
-      !wrapper.isDependencyTreeStatic()
-    )
-      return;
     // The instance's class, not `wrapper.metatype`: for a factory provider that is the factory, and
     // for a value provider it is null, so class-level decorators and the class name would be lost.
-    const metatype = (instance as object).constructor;
-    if (typeof metatype !== 'function') return;
-    for (const { method, methodName, timed, counted } of this.decoratedMethods(
-      metatype,
-      Object.getPrototypeOf(instance) as Record<string, unknown>,
-    )) {
-      // Routes and message handlers are measured by the method interceptor (see bindController).
-      if (isDispatchedByNest(method)) continue;
-      const instrument = this.createInstrument(
-        metatype.name,
-        methodName,
-        timed,
-        counted,
+    const metatype =
+      instance !== null && typeof instance === 'object'
+        ? (instance as object).constructor
+        : !wrapper.inject
+          ? wrapper.metatype
+          : undefined;
+    if (typeof metatype !== 'function') {
+      // A request-scoped factory: its class is known once it has made an instance.
+      if (wrapper.inject && !wrapper.isDependencyTreeStatic())
+        onFactoryResult(wrapper, (value) => this.bindMade(value));
+      return;
+    }
+    const methods = this.methodsOf(metatype as never, dispatches);
+    if (methods.length === 0) return;
+    for (const { method, instrument, dispatched } of methods)
+      if (dispatched) this.handlers.set(metatype, method, instrument);
+    if (!methods.some((m) => !m.dispatched)) return;
+    const bind = (target: object) => {
+      for (const { method, instrument, dispatched } of methods)
+        if (!dispatched) bindInstrument(target, method, instrument);
+      this.boundInstances.add(target);
+    };
+    const isStatic = wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
+    if (isStatic) {
+      if (instance !== null && typeof instance === 'object') bind(instance);
+      return;
+    }
+    for (const host of wrapper.getStaticTransientInstances?.() ?? [])
+      if (host?.instance) bind(host.instance as object);
+    if (!onInstanceCreated(wrapper, bind))
+      this.logger.warn(
+        `@Timed/@Counted methods of ${metatype.name} (${wrapper.isTransient ? 'transient' : 'request-scoped'}) are not measured: it is not a class provider.`,
       );
-      wrapMethod(instance as Record<string, unknown>, methodName, instrument);
+  }
+
+  /** Binds an instance a request-scoped factory made (a provider: Nest dispatches none of it). */
+  private bindMade(value: unknown): void {
+    if (value === null || typeof value !== 'object') return;
+    try {
+      const methods = this.methodsOf(value.constructor as never, false);
+      for (const { method, instrument } of methods)
+        bindInstrument(value, method, instrument);
+      if (methods.length > 0) this.boundInstances.add(value);
+    } catch (error) {
+      // Found only now, per request: an invalid declaration is logged, never thrown at the request.
+      if (!this.failedFactories.has(value.constructor)) {
+        this.failedFactories.add(value.constructor);
+        this.logger.error((error as Error).message);
+      }
     }
   }
 
-  /** The methods of a class that carry @Timed or @Counted, with their metadata. */
-  private *decoratedMethods(
-    metatype: object,
-    prototype: Record<string, unknown>,
-  ): Generator<DecoratedMethod> {
+  /** This app's instruments of the measured methods of a class, made once per class. */
+  private methodsOf(
+    metatype: abstract new (...args: never[]) => unknown,
+    dispatches: boolean,
+  ): BoundMethod[] {
+    let methods = this.byClass.get(metatype);
+    if (methods !== undefined) return methods;
+    methods = [];
+    const prototype = metatype.prototype as Record<string, unknown>;
     for (const methodName of this.scanner.getAllMethodNames(prototype)) {
       const method = prototype[methodName];
-      if (typeof method !== 'function' || methodName === 'constructor')
-        continue;
-      const timed = this.accessor.getTimed(metatype, method);
-      const counted = this.accessor.getCounted(metatype, method);
-      if (timed || counted) yield { method, methodName, timed, counted };
+      if (methodName === 'constructor' || !isMeasuredMethod(method)) continue;
+      const timed = this.accessor.getTimed(metatype, method as object);
+      const counted = this.accessor.getCounted(metatype, method as object);
+      if (!timed && !counted) continue;
+      methods.push({
+        method: method as object,
+        instrument: this.createInstrument(
+          metatype.name,
+          methodName,
+          timed,
+          counted,
+        ),
+        dispatched: dispatches && isDispatchedByNest(method as object),
+      });
     }
+    this.byClass.set(metatype, methods);
+    return methods;
   }
 
   private createInstrument(
@@ -201,26 +222,39 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** Replaces the instance's method with a measured one that keeps its name and metadata. */
-function wrapMethod(
-  instance: Record<string, unknown>,
-  methodName: string,
-  instrument: MethodInstrument,
-): void {
-  const current = instance[methodName] as ((...args: unknown[]) => unknown) & {
-    [WRAPPED]?: true;
-  };
-  if (current[WRAPPED]) return;
-  const wrapped = function (this: unknown, ...args: unknown[]) {
-    return measureCall(instrument, () => current.apply(this, args));
-  };
-  Object.defineProperty(wrapped, 'name', {
-    value: current.name,
-    configurable: true,
-  });
-  Object.defineProperty(wrapped, WRAPPED, { value: true });
-  for (const key of Reflect.getOwnMetadataKeys(current)) {
-    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, current), wrapped);
+/**
+ * Checks, before the explorer and the transport binder are made, the metadata keys of the
+ * transport packages whose keys appear on the app's classes (so a package the app does not use
+ * is never loaded).
+ */
+async function checkNestMetadata(
+  discovery: DiscoveryService,
+  scanner: MetadataScanner,
+): Promise<true> {
+  const seen = { microservices: false, websockets: false };
+  for (const wrapper of [
+    ...discovery.getControllers(),
+    ...discovery.getProviders(),
+  ]) {
+    const metatype = wrapper.metatype;
+    if (typeof metatype !== 'function' || wrapper.inject) continue;
+    const names = scanner.getAllMethodNames(
+      metatype.prototype as Record<string, unknown>,
+    );
+    const found = transportPackagesOf(metatype as never, names);
+    seen.microservices ||= found.microservices;
+    seen.websockets ||= found.websockets;
   }
-  instance[methodName] = wrapped;
+  await checkTransportKeys(seen);
+  return true;
 }
+
+/** The providers @Timed/@Counted need besides the explorer, for the metrics module. */
+export const DECORATOR_PROVIDERS: Provider[] = [
+  HandlerInstruments,
+  {
+    provide: NEST_METADATA_CHECKED,
+    useFactory: checkNestMetadata,
+    inject: [DiscoveryService, MetadataScanner],
+  },
+];

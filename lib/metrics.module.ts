@@ -14,7 +14,7 @@ import {
 import { resolveOptions } from './metrics.options.js';
 import { createRegistry } from './metrics.registry.js';
 import { MetricsService } from './metrics.service.js';
-import { MetricsExplorer } from './metrics.explorer.js';
+import { DECORATOR_PROVIDERS, MetricsExplorer } from './metrics.explorer.js';
 import { MetricsMetadataAccessor } from './metrics-metadata.accessor.js';
 import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
@@ -91,6 +91,7 @@ function memoised(
     MetricsService,
     MetricsMetadataAccessor,
     MetricsExplorer,
+    ...DECORATOR_PROVIDERS,
     MetricsEndpoint,
     HttpMetricsLifecycle,
     TransportHandlersBinder,

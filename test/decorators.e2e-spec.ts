@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import {
   GUARDS_METADATA,
+  INTERCEPTORS_METADATA,
   METHOD_METADATA,
   PATH_METADATA,
 } from '@nestjs/common/constants.js';
@@ -320,22 +321,23 @@ describe('@Timed and @Counted on providers', () => {
     });
 
     it('keeps its name and its reflect-metadata', () => {
-      const original = CalculatorService.prototype.passThrough;
+      // Measured once, when the class is declared: the instance uses the prototype's method...
       const wrapped = calculator.passThrough;
-      // It is instrumented (a wrapper on the instance)...
-      expect(wrapped).not.toBe(original);
+      expect(wrapped).toBe(CalculatorService.prototype.passThrough);
       // ...that looks like the original.
       expect(wrapped.name).toBe('passThrough');
+      expect(wrapped.length).toBe(1);
       expect(calculator.add.name).toBe('add');
       expect(calculator.countTo.name).toBe('countTo');
+      // Its own keys, plus the interceptor that measures it where Nest dispatches it.
       expect([...Reflect.getOwnMetadataKeys(wrapped)].sort()).toEqual(
-        [CUSTOM_METADATA_KEY, COUNTED_METADATA, TIMED_METADATA].sort(),
+        [
+          CUSTOM_METADATA_KEY,
+          COUNTED_METADATA,
+          TIMED_METADATA,
+          INTERCEPTORS_METADATA,
+        ].sort(),
       );
-      for (const key of Reflect.getOwnMetadataKeys(original)) {
-        expect(Reflect.getMetadata(key, wrapped)).toBe(
-          Reflect.getMetadata(key, original),
-        );
-      }
       expect(Reflect.getMetadata(CUSTOM_METADATA_KEY, wrapped)).toBe(
         'custom-value',
       );

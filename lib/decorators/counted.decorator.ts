@@ -1,6 +1,6 @@
-import { SetMetadata } from '@nestjs/common';
 import { COUNTED_METADATA } from '../metrics.constants.js';
 import type { CountedOptions } from '../interfaces/metric-decorator-options.interface.js';
+import { measuredDecorator } from './measured-method.js';
 
 export interface CountedMetadata {
   name: string | undefined;
@@ -15,4 +15,4 @@ export const Counted = (
   name?: string,
   options: CountedOptions = {},
 ): ClassDecorator & MethodDecorator =>
-  SetMetadata<string, CountedMetadata>(COUNTED_METADATA, { name, options });
+  measuredDecorator<CountedMetadata>(COUNTED_METADATA, { name, options });

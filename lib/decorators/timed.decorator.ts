@@ -1,6 +1,6 @@
-import { SetMetadata } from '@nestjs/common';
 import { TIMED_METADATA } from '../metrics.constants.js';
 import type { TimedOptions } from '../interfaces/metric-decorator-options.interface.js';
+import { measuredDecorator } from './measured-method.js';
 
 export interface TimedMetadata {
   name: string | undefined;
@@ -16,4 +16,4 @@ export const Timed = (
   name?: string,
   options: TimedOptions = {},
 ): ClassDecorator & MethodDecorator =>
-  SetMetadata<string, TimedMetadata>(TIMED_METADATA, { name, options });
+  measuredDecorator<TimedMetadata>(TIMED_METADATA, { name, options });

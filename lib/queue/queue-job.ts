@@ -25,7 +25,7 @@ export type ProcessJob = (job: QueueJob, ...rest: unknown[]) => unknown;
 /** A BullMQ `Worker`, as far as the library uses it. */
 export interface QueueWorker {
   readonly name: string;
-  /** The function the worker calls per job (`Worker.callProcessJob` reads it at each call). */
+  /** Non-public: the function the worker calls per job (read at each call); see `compat/bullmq.ts`. */
   processFn?: ProcessJob;
   on(event: 'stalled', listener: (jobId: string) => void): unknown;
   off(event: 'stalled', listener: (jobId: string) => void): unknown;
@@ -34,9 +34,4 @@ export interface QueueWorker {
 /** An instance of a `@Processor()` class (a `WorkerHost`). */
 export interface ProcessorInstance {
   process: ProcessJob;
-  /** Set by `@nestjs/bullmq` when it creates the worker, at its `onModuleInit`. */
-  readonly _worker?: QueueWorker;
 }
-
-/** Metadata key `@Processor()` of `@nestjs/bullmq` sets on the class. */
-export const PROCESSOR_METADATA = 'bullmq:processor_metadata';

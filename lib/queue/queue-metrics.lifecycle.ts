@@ -1,23 +1,27 @@
 import {
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
+import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import {
+  checkProcessorKey,
+  hasBullMetadata,
+  processorMetadataKey,
+  workerOf,
+  wrapProcessFn,
+} from '../compat/bullmq.js';
+import { reportDegraded } from '../compat/degraded.js';
+import { onInstanceCreated, runHooksFirst } from '../compat/nest.js';
 import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import { MetricsService } from '../metrics.service.js';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { QueueInstrumentation } from './queue-instrumentation.js';
-import {
-  PROCESSOR_METADATA,
-  type ProcessorInstance,
-  type QueueWorker,
-} from './queue-job.js';
+import type { ProcessorInstance, QueueWorker } from './queue-job.js';
 
 /** Name of the queue wait histogram, before the prefix. */
 export const QUEUE_WAIT_METRIC = 'queue_wait_seconds';
@@ -26,26 +30,29 @@ export const QUEUE_WAIT_METRIC = 'queue_wait_seconds';
 const UNKNOWN_JOB = 'unknown';
 
 interface FoundProcessor {
+  readonly wrapper: InstanceWrapper;
   readonly instance: ProcessorInstance;
   readonly isStatic: boolean;
+  /** Its jobs are measured by a wrapped `process` on the instance(s) the worker calls. */
+  measuredOnInstance: boolean;
 }
 
 /**
  * Measures every `@Processor()` of `@nestjs/bullmq` (found by its metadata key, so neither package
- * is imported unless a processor exists).
+ * is imported unless a processor exists), whatever the order of the imports.
  *
- * `@nestjs/bullmq` binds `instance.process` into a new `Worker` in its own `onModuleInit`. When this
- * hook runs first (the worker does not exist yet), `process` is wrapped on the instance and the
- * worker binds the wrapper. When the worker already exists (its module's hooks ran first, or the
- * processor is request-scoped), the worker's processing function is wrapped instead: the worker
- * reads it at each job. Fetching a job takes Redis round trips, so none has started unless an
- * `onModuleInit` hook that ran between the two waited for I/O.
+ * `@nestjs/bullmq` binds `instance.process` into a new `Worker` in its own `onModuleInit`, and the
+ * worker may start jobs already waiting in Redis at once. So when the app has processors, the
+ * metrics module's lifecycle hooks are moved before every other module's (and its shutdown hooks
+ * after theirs): here `process` is wrapped on the processor instance before any worker exists
+ * (for a request-scoped processor, on each instance as Nest creates it, per job). Only where that
+ * move is not possible (Nest's module shape changed) is the worker's own processing function
+ * wrapped once the worker exists, with one warning that jobs started before may be missed.
  */
 @Injectable()
 export class QueueMetricsLifecycle
   implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy
 {
-  private readonly logger = new Logger('MetricsModule');
   private instrumentation: QueueInstrumentation | undefined;
   private processors: FoundProcessor[] = [];
   private readonly stalledListeners = new Map<
@@ -59,15 +66,27 @@ export class QueueMetricsLifecycle
     private readonly service: MetricsService,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
-  ) {}
+    modules: ModulesContainer,
+  ) {
+    if (!options.enabled || !this.hasProcessors()) return;
+    if (!runHooksFirst(modules.values(), QueueMetricsLifecycle))
+      reportDegraded({
+        internal: '@nestjs/core: Module.distance (lifecycle hook order)',
+        loss: 'when BullModule starts before the metrics module, jobs its workers start before the metrics module does are not measured',
+      });
+  }
 
   /** The processors found at start-up (empty without `@nestjs/bullmq`). */
   get processorCount(): number {
     return this.processors.length;
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     if (!this.options.enabled) return;
+    const seen = this.discovery
+      .getProviders()
+      .some((wrapper) => hasBullMetadata(classOf(wrapper)));
+    await checkProcessorKey(seen);
     this.processors = this.findProcessors();
     if (this.processors.length === 0) return;
     this.instrumentation = new QueueInstrumentation(
@@ -79,19 +98,32 @@ export class QueueMetricsLifecycle
       }),
     );
     for (const processor of this.processors) {
-      const worker = processor.instance._worker;
-      if (worker !== undefined) this.wrapWorker(worker);
-      else if (processor.isStatic) this.wrapInstance(processor.instance);
+      const worker = workerOf(processor.instance);
+      if (worker !== undefined) {
+        // The worker exists already: the hooks could not be moved first.
+        wrapProcessFn(worker, (process) => this.instrumentation!.wrap(process));
+      } else if (processor.isStatic) {
+        this.wrapInstance(processor.instance);
+        processor.measuredOnInstance = true;
+      } else {
+        processor.measuredOnInstance = onInstanceCreated(
+          processor.wrapper,
+          (instance) => this.wrapInstance(instance as ProcessorInstance),
+        );
+      }
     }
   }
 
   onApplicationBootstrap(): void {
     if (this.instrumentation === undefined) return;
-    for (const { instance } of this.processors) {
-      const worker = instance._worker;
+    for (const processor of this.processors) {
+      const worker = workerOf(processor.instance);
       if (worker === undefined) continue;
-      if (!QueueInstrumentation.isMeasured(instance.process))
-        this.wrapWorker(worker);
+      if (
+        !processor.measuredOnInstance &&
+        !QueueInstrumentation.isMeasured(worker.processFn)
+      )
+        wrapProcessFn(worker, (process) => this.instrumentation!.wrap(process));
       this.listenForStalled(worker);
     }
   }
@@ -102,6 +134,10 @@ export class QueueMetricsLifecycle
     this.stalledListeners.clear();
   }
 
+  private hasProcessors(): boolean {
+    return this.discovery.getProviders().some(isProcessor);
+  }
+
   private findProcessors(): FoundProcessor[] {
     const found: FoundProcessor[] = [];
     for (const wrapper of this.discovery.getProviders()) {
@@ -109,23 +145,18 @@ export class QueueMetricsLifecycle
       const instance = wrapper.instance as ProcessorInstance | undefined;
       if (instance === undefined || typeof instance.process !== 'function')
         continue;
-      found.push({ instance, isStatic: wrapper.isDependencyTreeStatic() });
+      found.push({
+        wrapper,
+        instance,
+        isStatic: wrapper.isDependencyTreeStatic(),
+        measuredOnInstance: false,
+      });
     }
     return found;
   }
 
   private wrapInstance(instance: ProcessorInstance): void {
     instance.process = this.instrumentation!.wrap(instance.process);
-  }
-
-  private wrapWorker(worker: QueueWorker): void {
-    if (typeof worker.processFn !== 'function') {
-      this.logger.warn(
-        `Jobs of queue "${worker.name}" are not measured: its worker has no processing function to wrap.`,
-      );
-      return;
-    }
-    worker.processFn = this.instrumentation!.wrap(worker.processFn);
   }
 
   private listenForStalled(worker: QueueWorker): void {
@@ -153,14 +184,18 @@ export class QueueMetricsLifecycle
   }
 }
 
-/** The same test `@nestjs/bullmq` uses: factory and value providers are read from the instance's class. */
+/** The class of a provider: factory and value providers are read from the instance's class. */
+function classOf(wrapper: InstanceWrapper): unknown {
+  return !wrapper.metatype || wrapper.inject
+    ? (wrapper.instance as object | undefined)?.constructor
+    : wrapper.metatype;
+}
+
+/** The same test `@nestjs/bullmq` uses. */
 function isProcessor(wrapper: InstanceWrapper): boolean {
-  const target =
-    !wrapper.metatype || wrapper.inject
-      ? (wrapper.instance as object | undefined)?.constructor
-      : wrapper.metatype;
+  const target = classOf(wrapper);
   return (
     typeof target === 'function' &&
-    Reflect.getMetadata(PROCESSOR_METADATA, target) !== undefined
+    Reflect.getMetadata(processorMetadataKey(), target) !== undefined
   );
 }

@@ -1,21 +1,20 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
-import { RequestMetrics } from '../recorder/request-metrics.js';
-import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
   EVENT_HANDLER,
-  isGateway,
-  MESSAGE_MAPPING_METADATA,
-  MESSAGE_METADATA,
-  PATTERN_HANDLER_METADATA,
-  PATTERN_METADATA,
+  nestTransportKeys,
+  prependInterceptor,
+  provideInterceptor,
   removeInterceptor,
-  replaceMarkedInterceptor,
-} from '../nest-handler-metadata.js';
+} from '../compat/nest.js';
+import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
+import { NEST_METADATA_CHECKED } from '../metrics.explorer.js';
+import { RequestMetrics } from '../recorder/request-metrics.js';
+import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import { isGateway } from '../nest-handler-metadata.js';
 import { patternRoute } from './pattern-route.js';
 import {
-  TRANSPORT_INTERCEPTOR_MARK,
   TransportInterceptor,
   type MeasuredHandler,
 } from './transport-interceptor.js';
@@ -23,11 +22,16 @@ import {
 type Class = abstract new (...args: never[]) => unknown;
 
 /**
- * Puts a `TransportInterceptor` on every controller with `@MessagePattern`/`@EventPattern`
- * handlers and every gateway with `@SubscribeMessage` handlers. It runs while Nest instantiates
- * the app's providers, before any microservice (standalone or hybrid) registers its listeners and
- * before gateways are bound, because Nest reads interceptor metadata at that registration; the
- * interceptor is class metadata, so it applies whether or not the app config is inherited.
+ * Measures every controller with `@MessagePattern`/`@EventPattern` handlers and every gateway
+ * with `@SubscribeMessage` handlers. It runs while Nest instantiates the app's providers, before
+ * any microservice (standalone or hybrid) registers its listeners and before gateways are bound,
+ * because Nest reads interceptor metadata at that registration.
+ *
+ * The classes' interceptor metadata gets the class `TransportInterceptor` (the same reference for
+ * every app, so writing it twice changes nothing), and the module of each class is told that this
+ * class means this app's interceptor instance: two apps created before either starts each count
+ * their own messages. Where Nest's module shape is not as expected, the instance itself goes into
+ * the metadata (the app created last counts the messages of classes it shares), with one warning.
  */
 @Injectable()
 export class TransportHandlersBinder implements OnModuleDestroy {
@@ -39,30 +43,33 @@ export class TransportHandlersBinder implements OnModuleDestroy {
     private readonly scanner: MetadataScanner,
     private readonly metrics: RequestMetrics,
     @Inject(METRICS_RESOLVED_OPTIONS) options: ResolvedMetricsOptions,
+    @Inject(NEST_METADATA_CHECKED) _checked: true,
   ) {
     this.interceptor = new TransportInterceptor(metrics);
-    const controllers = new Set<Class>();
-    for (const wrapper of discovery.getControllers()) {
-      if (typeof wrapper.metatype === 'function')
-        controllers.add(wrapper.metatype as Class);
-    }
-    const gateways = new Set<Class>();
-    for (const wrapper of discovery.getProviders()) {
-      if (isGateway(wrapper)) gateways.add(wrapper.metatype as Class);
-    }
-    for (const controller of controllers)
-      this.bind(controller, 'rpc', options.enabled);
-    for (const gateway of gateways) this.bind(gateway, 'ws', options.enabled);
+    if (!options.enabled) return;
+    const seen = new Set<Class>();
+    for (const wrapper of discovery.getControllers())
+      this.bind(wrapper, 'rpc', seen);
+    for (const wrapper of discovery.getProviders())
+      if (isGateway(wrapper)) this.bind(wrapper, 'ws', seen);
   }
 
-  /** Takes the interceptor off the classes, so an app created later in this process starts clean. */
+  /** Takes this app's instance off the classes it had to write it on (the fallback only). */
   onModuleDestroy(): void {
     for (const target of this.boundClasses)
       removeInterceptor(target, this.interceptor);
     this.boundClasses.clear();
   }
 
-  private bind(target: Class, transport: 'rpc' | 'ws', enabled: boolean) {
+  private bind(
+    wrapper: InstanceWrapper,
+    transport: 'rpc' | 'ws',
+    seen: Set<Class>,
+  ) {
+    const target = wrapper.metatype as Class | null;
+    if (typeof target !== 'function' || wrapper.isAlias || seen.has(target))
+      return;
+    seen.add(target);
     let measured = 0;
     const prototype = target.prototype as Record<string, unknown>;
     for (const name of this.scanner.getAllMethodNames(prototype)) {
@@ -75,22 +82,30 @@ export class TransportHandlersBinder implements OnModuleDestroy {
       this.interceptor.measure(method, handler);
     }
     if (measured === 0) return;
-    replaceMarkedInterceptor(
-      target,
-      TRANSPORT_INTERCEPTOR_MARK,
-      enabled ? this.interceptor : undefined,
-    );
-    if (!enabled) return;
-    this.boundClasses.add(target);
     this.metrics.declareTransport(transport);
+    if (
+      provideInterceptor(
+        wrapper.host,
+        wrapper,
+        TransportInterceptor,
+        this.interceptor,
+      )
+    ) {
+      prependInterceptor(target, TransportInterceptor);
+      return;
+    }
+    removeInterceptor(target, TransportInterceptor);
+    prependInterceptor(target, this.interceptor);
+    this.boundClasses.add(target);
   }
 
   private rpcHandler(method: object): MeasuredHandler | undefined {
-    const patterns = Reflect.getMetadata(PATTERN_METADATA, method) as
+    const keys = nestTransportKeys();
+    const patterns = Reflect.getMetadata(keys.pattern, method) as
       unknown[] | undefined;
     if (!Array.isArray(patterns) || patterns.length === 0) return undefined;
     const isEvent =
-      Reflect.getMetadata(PATTERN_HANDLER_METADATA, method) === EVENT_HANDLER;
+      Reflect.getMetadata(keys.patternHandler, method) === EVENT_HANDLER;
     const method_ = isEvent ? 'event' : 'message';
     const routes = patterns.map(patternRoute);
     const seriesByRoute =
@@ -106,9 +121,9 @@ export class TransportHandlersBinder implements OnModuleDestroy {
   }
 
   private wsHandler(method: object): MeasuredHandler | undefined {
-    if (!Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method))
-      return undefined;
-    const message: unknown = Reflect.getMetadata(MESSAGE_METADATA, method);
+    const keys = nestTransportKeys();
+    if (!Reflect.getMetadata(keys.messageMapping, method)) return undefined;
+    const message: unknown = Reflect.getMetadata(keys.message, method);
     return {
       transport: 'ws',
       countsReplies: true,

@@ -14,11 +14,6 @@ import { patternRoute } from './pattern-route.js';
 import { serializedSize } from './serialized-size.js';
 import { transportErrorType } from './transport-error-type.js';
 
-/** Marks the interceptors of this library in a class's interceptor metadata, across copies of it. */
-export const TRANSPORT_INTERCEPTOR_MARK = Symbol.for(
-  'nestjs-metrics:transport-interceptor',
-);
-
 /** A measured message handler: its transport, and its series resolved at bootstrap. */
 export interface MeasuredHandler {
   readonly transport: 'rpc' | 'ws';
@@ -31,16 +26,17 @@ export interface MeasuredHandler {
 }
 
 /**
- * Measures microservice (`rpc`) and gateway (`ws`) handlers. The binder puts one instance at the
- * head of each handler class's interceptor metadata, so Nest runs it for every message of those
- * handlers whatever app config they were registered with; anything else passes through.
+ * Measures microservice (`rpc`) and gateway (`ws`) handlers. The binder names this class at the
+ * head of each handler class's interceptor metadata and makes Nest resolve it, in that class's
+ * module, to this app's instance, so it runs for every message of those handlers whatever app
+ * config they were registered with; anything else passes through. An app without the metrics
+ * module that shares such a class gets an instance of its own from Nest, which measures nothing.
  */
 export class TransportInterceptor implements NestInterceptor {
-  readonly [TRANSPORT_INTERCEPTOR_MARK] = true;
   private readonly handlers = new WeakMap<object, MeasuredHandler>();
   private readonly failures = new RecordingFailureLog();
 
-  constructor(private readonly metrics: RequestMetrics) {}
+  constructor(private readonly metrics?: RequestMetrics) {}
 
   /** Measures `handler` (the method function Nest calls) from now on. */
   measure(handler: object, measured: MeasuredHandler): void {
@@ -49,7 +45,12 @@ export class TransportInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const handler = this.handlers.get(context.getHandler());
-    if (handler === undefined || context.getType() !== handler.transport)
+    const metrics = this.metrics;
+    if (
+      handler === undefined ||
+      metrics === undefined ||
+      context.getType() !== handler.transport
+    )
       return next.handle();
     const source = next.handle();
     return new Observable((subscriber) => {
@@ -59,7 +60,7 @@ export class TransportInterceptor implements NestInterceptor {
       let responseBytes = 0;
       let ended = false;
       try {
-        this.metrics.started(handler.transport);
+        metrics.started(handler.transport);
         if (handler.seriesByRoute !== undefined)
           series = this.matchedSeries(handler, context);
         requestBytes = serializedSize(dataOf(context, handler.transport));
@@ -70,8 +71,8 @@ export class TransportInterceptor implements NestInterceptor {
         if (ended) return;
         ended = true;
         try {
-          this.metrics.ended(handler.transport);
-          this.metrics.record(series, {
+          metrics.ended(handler.transport);
+          metrics.record(series, {
             status: errorType === undefined ? 'ok' : 'error',
             durationSeconds: (performance.now() - startedAt) / 1000,
             requestBytes,
