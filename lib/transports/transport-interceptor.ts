@@ -11,7 +11,7 @@ import type {
 } from '../recorder/request-metrics.js';
 import type { ErrorType } from '../recorder/request-record.js';
 import { patternRoute } from './pattern-route.js';
-import { serializedSize } from './serialized-size.js';
+import { payloadBytes } from '../recorder/payload-bytes.js';
 import { transportErrorType } from './transport-error-type.js';
 
 /** Marks the interceptors of this library in a class's interceptor metadata, across copies of it. */
@@ -62,7 +62,7 @@ export class TransportInterceptor implements NestInterceptor {
         this.metrics.started(handler.transport);
         if (handler.seriesByRoute !== undefined)
           series = this.matchedSeries(handler, context);
-        requestBytes = serializedSize(dataOf(context, handler.transport));
+        requestBytes = payloadBytes(dataOf(context, handler.transport), 'raw');
       } catch (error) {
         this.failures.report(error);
       }
@@ -88,7 +88,7 @@ export class TransportInterceptor implements NestInterceptor {
             try {
               // A gateway sends no frame for a nil result.
               if (handler.transport === 'rpc' || value != null)
-                responseBytes += serializedSize(value);
+                responseBytes += payloadBytes(value, 'raw');
             } catch (error) {
               this.failures.report(error);
             }
