@@ -7,6 +7,7 @@ import {
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import {
+  DECORATOR_LABELS,
   DEFAULT_COUNTED_NAME,
   DEFAULT_TIMED_NAME,
   METRICS_RESOLVED_OPTIONS,
@@ -38,7 +39,7 @@ interface DecoratedMethod {
 }
 
 const WRAPPED = Symbol('nestjs-metrics:wrapped');
-const BASE_LABELS = ['class', 'method', 'result', 'exception'];
+const BASE_LABELS = DECORATOR_LABELS;
 
 /**
  * Finds @Timed and @Counted methods. Routes and message handlers of controllers and gateways get
