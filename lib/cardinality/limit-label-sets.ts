@@ -46,10 +46,13 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
       .map((name) => (labels[name] === undefined ? '\u0001' : labels[name]))
       .join('\u0000');
   const overflowKey = keyOf(overflow);
+  /** Whether the OVERFLOW series has been written: `zero()` must not wipe what it holds. */
+  let overflowWritten = false;
 
   /** Calls `original` as is for a known label set, with `OVERFLOW` when the metric is full. */
   const guard =
     (
+      name: string,
       original: Method,
       labelsOf: (args: unknown[]) => LabelValues | undefined,
       withLabels: (args: unknown[], labels: LabelValues) => unknown[],
@@ -58,11 +61,16 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
       const labels = labelsOf(args);
       if (labels === undefined) return original.apply(target, args);
       const key = keyOf(labels);
-      if (seen.has(key) || key === overflowKey)
-        return original.apply(target, args);
-      if (limit.full) {
-        limit.refuse();
-        return original.apply(target, withLabels(args, overflow));
+      if (seen.has(key)) return original.apply(target, args);
+      if (key === overflowKey || limit.full) {
+        if (key !== overflowKey) limit.refuse();
+        // A new label set zeroed beyond the limit: the OVERFLOW series exists, keep its values.
+        if (name === 'zero' && overflowWritten) return undefined;
+        overflowWritten = true;
+        return original.apply(
+          target,
+          key === overflowKey ? args : withLabels(args, overflow),
+        );
       }
       // Taken only once prom-client accepted the labels: a call that throws uses no slot.
       const result = original.apply(target, args);
@@ -75,6 +83,7 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
     const exemplarForm =
       target.enableExemplars === true && EXEMPLAR_METHODS.has(name);
     target[name] = guard(
+      name,
       target[name],
       exemplarForm
         ? (args) => objectOrUndefined((args[0] as { labels?: unknown })?.labels)
@@ -96,7 +105,12 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
       labelNames.map((name, i) => [name, args[i]]),
     ) as LabelValues;
   };
-  target.labels = guard(target.labels, labelsArgs, (_args, labels) => [labels]);
+  target.labels = guard(
+    'labels',
+    target.labels,
+    labelsArgs,
+    (_args, labels) => [labels],
+  );
 
   const remove = target.remove;
   target.remove = (...args: unknown[]) => {
