@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import { forgetReportedDegradations } from '../compat/degraded.js';
 import { limitLabelSets } from './limit-label-sets.js';
 
 /** Each series of the metric as `labels=value` (histograms: their _count). */
@@ -174,5 +175,30 @@ describe('limitLabelSets', () => {
     });
     const inc = plain.inc;
     expect(limitLabelSets(plain, 1).inc).toBe(inc);
+  });
+
+  it('without the metric fields it reads, leaves the metric unguarded with one warning', async () => {
+    forgetReportedDegradations();
+    const raw = new Counter({
+      name: 'moved_total',
+      help: 'h',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    // A prom-client that no longer keeps `type` on the instance.
+    delete (raw as unknown as { type?: unknown }).type;
+    const inc = raw.inc;
+    const jobs = limitLabelSets(raw, 1);
+    expect(jobs.inc).toBe(inc);
+    jobs.inc({ kind: 'a' });
+    jobs.inc({ kind: 'b' });
+    expect(await series(jobs)).toEqual(['kind:a=1', 'kind:b=1']);
+    limitLabelSets(
+      new Counter({ name: 'other_total', help: 'h', registers: [registry] }),
+      1,
+    );
+    expect(warnings).toEqual([
+      'nestjs-metrics: prom-client: Metric#type, #labelNames, #enableExemplars is not as this version expects; maxSeries does not bound the label sets of MetricsService and @Timed/@Counted metrics. Everything else is measured as usual.',
+    ]);
   });
 });

@@ -1,16 +1,9 @@
+import { metricShapeOf } from '../compat/prom-client.js';
 import { OVERFLOW_LABEL_VALUE } from '../metrics.constants.js';
 import { SeriesLimit } from './series-limit.js';
 
 type LabelValues = Record<string, string | number | undefined>;
 type Method = (...args: unknown[]) => unknown;
-
-/** The prom-client metric protocol this guard relies on. */
-interface LabelledMetric {
-  name: string;
-  type?: string;
-  labelNames?: readonly string[];
-  enableExemplars?: boolean;
-}
 
 /** prom-client methods that take a label set as their first argument, by metric type. */
 const LABELLED_METHODS: Readonly<Record<string, readonly string[]>> = {
@@ -31,12 +24,14 @@ const EXEMPLAR_METHODS = new Set(['inc', 'observe']);
  * unchanged. Known label sets cost one lookup; `remove()` and `reset()` give their slots back.
  */
 export function limitLabelSets<M extends object>(metric: M, max: number): M {
-  const target = metric as unknown as LabelledMetric & Record<string, Method>;
-  const labelNames = target.labelNames ?? [];
-  const methods = LABELLED_METHODS[target.type ?? ''];
+  const shape = metricShapeOf(metric);
+  if (shape === undefined) return metric;
+  const target = metric as unknown as Record<string, Method>;
+  const labelNames = shape.labelNames;
+  const methods = LABELLED_METHODS[shape.type];
   if (labelNames.length === 0 || methods === undefined) return metric;
 
-  const limit = new SeriesLimit([target.name], max);
+  const limit = new SeriesLimit([shape.name], max);
   const seen = new Set<string>();
   const overflow: LabelValues = Object.fromEntries(
     labelNames.map((name) => [name, OVERFLOW_LABEL_VALUE]),
@@ -80,8 +75,7 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
     };
 
   for (const name of methods) {
-    const exemplarForm =
-      target.enableExemplars === true && EXEMPLAR_METHODS.has(name);
+    const exemplarForm = shape.exemplars && EXEMPLAR_METHODS.has(name);
     target[name] = guard(
       name,
       target[name],
@@ -121,7 +115,7 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
   };
 
   // A summary's reset() zeroes its series but keeps them; the others drop them.
-  if (target.type !== 'summary') {
+  if (shape.type !== 'summary') {
     const reset = target.reset;
     target.reset = (...args: unknown[]) => {
       const result = reset.apply(target, args);

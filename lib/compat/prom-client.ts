@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { reportDegraded, type DegradedInternal } from './degraded.js';
 
 /**
@@ -19,6 +19,24 @@ export const DEFAULT_LABELS: DegradedInternal = {
   internal: 'prom-client: Registry#_defaultLabels',
   loss: "the request families render through prom-client's own formatting, slower",
 };
+
+/**
+ * The fields prom-client 15 copies from a metric's configuration onto the instance (`type`,
+ * `labelNames`, `enableExemplars`; not in its type declarations). `maxSeries` reads them to
+ * guard a metric's label-taking methods.
+ */
+export const METRIC_FIELDS: DegradedInternal = {
+  internal: 'prom-client: Metric#type, #labelNames, #enableExemplars',
+  loss: 'maxSeries does not bound the label sets of MetricsService and @Timed/@Counted metrics',
+};
+
+/** What `limitLabelSets` needs to know of a prom-client metric. */
+export interface MetricShape {
+  readonly name: string;
+  readonly type: string;
+  readonly labelNames: readonly string[];
+  readonly exemplars: boolean;
+}
 
 type RenderOne = (metric: unknown) => Promise<string>;
 
@@ -62,6 +80,28 @@ export function defaultLabelsOf(
   return labels;
 }
 
+/** The shape of a prom-client metric; `undefined` (and one warning) when it cannot be read. */
+export function metricShapeOf(metric: object): MetricShape | undefined {
+  const { name, type, labelNames, enableExemplars } = metric as Partial<
+    Record<'name' | 'type' | 'labelNames' | 'enableExemplars', unknown>
+  >;
+  if (
+    typeof name !== 'string' ||
+    typeof type !== 'string' ||
+    !Array.isArray(labelNames) ||
+    !labelNames.every((label) => typeof label === 'string')
+  ) {
+    reportDegraded(METRIC_FIELDS);
+    return undefined;
+  }
+  return {
+    name,
+    type,
+    labelNames: labelNames as string[],
+    exemplars: enableExemplars === true,
+  };
+}
+
 /**
  * The start-up self-check: whether `registry` (the module's) has the internals above, and keeps
  * the default labels it was given where the text writers read them. Warns once per internal
@@ -71,6 +111,19 @@ export function checkPromClient(
   registry: Registry,
   defaultLabels: Readonly<Record<string, string>>,
 ): void {
+  const probe = metricShapeOf(
+    new Counter({
+      name: 'probe_total',
+      help: 'probe',
+      labelNames: ['a'],
+      registers: [],
+    }),
+  );
+  if (
+    probe !== undefined &&
+    (probe.type !== 'counter' || probe.labelNames.join() !== 'a')
+  )
+    reportDegraded(METRIC_FIELDS);
   if (typeof registry.getMetricsAsArray !== 'function') return; // not prom-client's
   oneMetricRenderer(registry, Registry.PROMETHEUS_CONTENT_TYPE);
   const kept = defaultLabelsOf(registry);
