@@ -35,6 +35,29 @@ export const OTHER_METHOD = '_OTHER';
 export const DEFAULT_TIMED_NAME = 'method_duration_seconds';
 export const DEFAULT_COUNTED_NAME = 'method_calls_total';
 
+/** The labels every `@Timed` and `@Counted` metric has, before the decorator's own. */
+export const DECORATOR_LABELS: readonly string[] = Object.freeze([
+  'class',
+  'method',
+  'result',
+  'exception',
+]);
+
+/** The histogram of how long queue jobs waited before their first attempt. */
+export const QUEUE_WAIT_METRIC = 'queue_wait_seconds';
+
+/** The labels of `queue_wait_seconds`. */
+export const QUEUE_WAIT_LABELS: readonly string[] = Object.freeze([
+  'queue',
+  'job_name',
+]);
+
+/** Label names Prometheus gives a meaning of its own: histogram buckets and summary quantiles. */
+export const RESERVED_LABELS: readonly string[] = Object.freeze([
+  'le',
+  'quantile',
+]);
+
 /**
  * prom-client default metrics that are gauges named like counters; they fail
  * `promtool check metrics`. The same values are exported without `_total`

@@ -1,12 +1,7 @@
-import {
-  METRIC_NAME_PATTERN,
-  METRICS_PATH_PATTERN,
-} from './metrics.constants.js';
-import {
-  invalidEnvironmentMessage,
-  PATH_RULE,
-  PREFIX_RULE,
-} from './metrics.messages.js';
+import { invalid } from './options/option-checks.js';
+import { resolvePrefix } from './registry.options.js';
+import { resolvePath } from './scrape/metrics-path.options.js';
+import { parsePortVariable } from './scrape/metrics-port.options.js';
 
 /** Options the environment can set; options given in code win over them. */
 export interface EnvironmentOptions {
@@ -25,8 +20,9 @@ const BOOLEANS: Readonly<Record<string, boolean>> = {
 };
 
 /**
- * Reads `METRICS_ENABLED`, `METRICS_PATH`, `METRICS_PORT` and `METRICS_PREFIX` from `env`.
- * Unset or empty variables set nothing; an invalid value throws naming the variable.
+ * Reads `METRICS_ENABLED`, `METRICS_PATH`, `METRICS_PORT` and `METRICS_PREFIX` from `env`, with
+ * the checks of the options they set. Unset or empty variables set nothing; an invalid value
+ * throws naming the variable.
  */
 export function environmentOptions(
   env: NodeJS.ProcessEnv = process.env,
@@ -36,27 +32,22 @@ export function environmentOptions(
   if (enabled !== undefined) {
     const value = BOOLEANS[enabled.toLowerCase()];
     if (value === undefined)
-      fail('METRICS_ENABLED', 'true, false, 1 or 0', enabled);
+      throw invalid(
+        { variable: 'METRICS_ENABLED' },
+        'true, false, 1 or 0',
+        enabled,
+      );
     options.enabled = value;
   }
   const path = read(env, 'METRICS_PATH');
-  if (path !== undefined) {
-    if (!METRICS_PATH_PATTERN.test(path)) fail('METRICS_PATH', PATH_RULE, path);
-    options.path = path;
-  }
+  if (path !== undefined)
+    options.path = resolvePath(path, { variable: 'METRICS_PATH' });
   const port = read(env, 'METRICS_PORT');
-  if (port !== undefined) {
-    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) {
-      fail('METRICS_PORT', 'an integer from 0 to 65535', port);
-    }
-    options.port = Number(port);
-  }
+  if (port !== undefined)
+    options.port = parsePortVariable(port, 'METRICS_PORT');
   const prefix = read(env, 'METRICS_PREFIX');
-  if (prefix !== undefined) {
-    if (!METRIC_NAME_PATTERN.test(prefix))
-      fail('METRICS_PREFIX', PREFIX_RULE, prefix);
-    options.prefix = prefix;
-  }
+  if (prefix !== undefined)
+    options.prefix = resolvePrefix(prefix, { variable: 'METRICS_PREFIX' });
   return options;
 }
 
@@ -64,8 +55,4 @@ export function environmentOptions(
 function read(env: NodeJS.ProcessEnv, variable: string): string | undefined {
   const value = env[variable]?.trim();
   return value === undefined || value === '' ? undefined : value;
-}
-
-function fail(variable: string, expected: string, got: string): never {
-  throw new TypeError(invalidEnvironmentMessage(variable, expected, got));
 }

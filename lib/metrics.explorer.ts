@@ -15,6 +15,7 @@ import {
   transportPackagesOf,
 } from './compat/nest.js';
 import {
+  DECORATOR_LABELS,
   DEFAULT_COUNTED_NAME,
   DEFAULT_TIMED_NAME,
   METRICS_RESOLVED_OPTIONS,
@@ -45,7 +46,7 @@ interface BoundMethod {
   readonly dispatched: boolean;
 }
 
-const BASE_LABELS = ['class', 'method', 'result', 'exception'];
+const BASE_LABELS = DECORATOR_LABELS;
 
 /**
  * Binds @Timed and @Counted methods to this app's metrics at start-up. The decorators replaced

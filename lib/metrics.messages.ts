@@ -13,6 +13,9 @@ export const invalidOptionMessage = (
   got: unknown,
 ) => `${PREFIX} option "${option}" must be ${expected}; got ${describe(got)}.`;
 
+export const reservedDefaultLabelMessage = (label: string, reason: string) =>
+  `${PREFIX} option "defaultLabels" must not use the label name "${label}" (${reason}); give that default label another name.`;
+
 export const invalidDecoratorMessage = (
   decorator: string,
   target: string,

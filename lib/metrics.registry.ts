@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { checkPromClient } from './compat/prom-client.js';
 import { MISNAMED_DEFAULT_METRICS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import { ExpositionRegistry } from './scrape/exposition-registry.js';
@@ -12,6 +13,7 @@ export function createRegistry(options: ResolvedMetricsOptions): Registry {
   if (Object.keys(options.defaultLabels).length > 0) {
     registry.setDefaultLabels(options.defaultLabels);
   }
+  if (options.enabled) checkPromClient(registry, options.defaultLabels);
   const alreadyCollected =
     registry.getSingleMetric(
       `${options.prefix}process_cpu_user_seconds_total`,

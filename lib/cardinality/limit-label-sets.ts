@@ -1,16 +1,9 @@
+import { metricShapeOf } from '../compat/prom-client.js';
 import { OVERFLOW_LABEL_VALUE } from '../metrics.constants.js';
 import { SeriesLimit } from './series-limit.js';
 
 type LabelValues = Record<string, string | number | undefined>;
 type Method = (...args: unknown[]) => unknown;
-
-/** The prom-client metric protocol this guard relies on. */
-interface LabelledMetric {
-  name: string;
-  type?: string;
-  labelNames?: readonly string[];
-  enableExemplars?: boolean;
-}
 
 /** prom-client methods that take a label set as their first argument, by metric type. */
 const LABELLED_METHODS: Readonly<Record<string, readonly string[]>> = {
@@ -31,12 +24,14 @@ const EXEMPLAR_METHODS = new Set(['inc', 'observe']);
  * unchanged. Known label sets cost one lookup; `remove()` and `reset()` give their slots back.
  */
 export function limitLabelSets<M extends object>(metric: M, max: number): M {
-  const target = metric as unknown as LabelledMetric & Record<string, Method>;
-  const labelNames = target.labelNames ?? [];
-  const methods = LABELLED_METHODS[target.type ?? ''];
+  const shape = metricShapeOf(metric);
+  if (shape === undefined) return metric;
+  const target = metric as unknown as Record<string, Method>;
+  const labelNames = shape.labelNames;
+  const methods = LABELLED_METHODS[shape.type];
   if (labelNames.length === 0 || methods === undefined) return metric;
 
-  const limit = new SeriesLimit([target.name], max);
+  const limit = new SeriesLimit([shape.name], max);
   const seen = new Set<string>();
   const overflow: LabelValues = Object.fromEntries(
     labelNames.map((name) => [name, OVERFLOW_LABEL_VALUE]),
@@ -46,10 +41,13 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
       .map((name) => (labels[name] === undefined ? '\u0001' : labels[name]))
       .join('\u0000');
   const overflowKey = keyOf(overflow);
+  /** Whether the OVERFLOW series has been written: `zero()` must not wipe what it holds. */
+  let overflowWritten = false;
 
   /** Calls `original` as is for a known label set, with `OVERFLOW` when the metric is full. */
   const guard =
     (
+      name: string,
       original: Method,
       labelsOf: (args: unknown[]) => LabelValues | undefined,
       withLabels: (args: unknown[], labels: LabelValues) => unknown[],
@@ -58,11 +56,16 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
       const labels = labelsOf(args);
       if (labels === undefined) return original.apply(target, args);
       const key = keyOf(labels);
-      if (seen.has(key) || key === overflowKey)
-        return original.apply(target, args);
-      if (limit.full) {
-        limit.refuse();
-        return original.apply(target, withLabels(args, overflow));
+      if (seen.has(key)) return original.apply(target, args);
+      if (key === overflowKey || limit.full) {
+        if (key !== overflowKey) limit.refuse();
+        // A new label set zeroed beyond the limit: the OVERFLOW series exists, keep its values.
+        if (name === 'zero' && overflowWritten) return undefined;
+        overflowWritten = true;
+        return original.apply(
+          target,
+          key === overflowKey ? args : withLabels(args, overflow),
+        );
       }
       // Taken only once prom-client accepted the labels: a call that throws uses no slot.
       const result = original.apply(target, args);
@@ -72,9 +75,9 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
     };
 
   for (const name of methods) {
-    const exemplarForm =
-      target.enableExemplars === true && EXEMPLAR_METHODS.has(name);
+    const exemplarForm = shape.exemplars && EXEMPLAR_METHODS.has(name);
     target[name] = guard(
+      name,
       target[name],
       exemplarForm
         ? (args) => objectOrUndefined((args[0] as { labels?: unknown })?.labels)
@@ -96,7 +99,12 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
       labelNames.map((name, i) => [name, args[i]]),
     ) as LabelValues;
   };
-  target.labels = guard(target.labels, labelsArgs, (_args, labels) => [labels]);
+  target.labels = guard(
+    'labels',
+    target.labels,
+    labelsArgs,
+    (_args, labels) => [labels],
+  );
 
   const remove = target.remove;
   target.remove = (...args: unknown[]) => {
@@ -107,7 +115,7 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
   };
 
   // A summary's reset() zeroes its series but keeps them; the others drop them.
-  if (target.type !== 'summary') {
+  if (shape.type !== 'summary') {
     const reset = target.reset;
     target.reset = (...args: unknown[]) => {
       const result = reset.apply(target, args);

@@ -29,7 +29,21 @@ export interface HttpOutcome {
 export function httpErrorType(outcome: HttpOutcome): ErrorType | undefined {
   if (outcome.streamFailed) return 'response_stream';
   if (outcome.aborted) return 'aborted';
-  const { status, error } = outcome;
+  return statusErrorType(outcome.status, outcome.error);
+}
+
+/**
+ * The one status table of `error_type`, shared by HTTP responses and by the `HttpException`s that
+ * message handlers and queue processors throw: `undefined` below 400; a body that could not be
+ * parsed is `deserialization`; 408, 504 or a `TimeoutError` is `timeout`; other 5xx `internal`;
+ * 401 `unauthorized`, 403 `forbidden`, 404 `not_found`; 400 with a `BadRequestException` (what
+ * `ValidationPipe` throws) `validation`; any other 4xx `client_error`. Without `error`, the
+ * status alone decides.
+ */
+export function statusErrorType(
+  status: number,
+  error?: unknown,
+): ErrorType | undefined {
   if (status < 400) return undefined;
   if (isDeserializationError(error, status)) return 'deserialization';
   if (status === 408 || status === 504 || isTimeoutError(error))

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { httpErrorType } from '../http/error-type.js';
+import { statusErrorType } from '../http/error-type.js';
 import type { ErrorType } from '../recorder/request-record.js';
 
 /**
@@ -35,14 +35,7 @@ export function queueErrorType(
   if (signal?.aborted) return 'aborted';
   if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
   if (error instanceof HttpException) {
-    return (
-      httpErrorType({
-        status: error.getStatus(),
-        error,
-        aborted: false,
-        streamFailed: false,
-      }) ?? 'internal'
-    );
+    return statusErrorType(error.getStatus(), error) ?? 'internal';
   }
   return 'internal';
 }

@@ -3,7 +3,7 @@ import { Histogram, Registry } from 'prom-client';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import { QueueInstrumentation, waitSeconds } from './queue-instrumentation.js';
 import { isControlFlowError, queueErrorType } from './queue-error-type.js';
-import { jsonBytes } from './payload-bytes.js';
+import { payloadBytes as jsonBytes } from '../recorder/payload-bytes.js';
 import type { QueueJob } from './queue-job.js';
 
 const job = (fields: Partial<QueueJob> = {}): QueueJob => ({

@@ -5,7 +5,7 @@ import type {
   RouteSeries,
 } from '../recorder/request-metrics.js';
 import type { ErrorType } from '../recorder/request-record.js';
-import { jsonBytes } from './payload-bytes.js';
+import { payloadBytes } from '../recorder/payload-bytes.js';
 import { isControlFlowError, queueErrorType } from './queue-error-type.js';
 import type { ProcessJob, QueueJob } from './queue-job.js';
 
@@ -137,8 +137,8 @@ export class QueueInstrumentation {
       this.metrics.record(attempt.series, {
         status: errorType === undefined ? 'ok' : 'error',
         durationSeconds,
-        requestBytes: jsonBytes(job.data),
-        responseBytes: errorType === undefined ? jsonBytes(result) : 0,
+        requestBytes: payloadBytes(job.data),
+        responseBytes: errorType === undefined ? payloadBytes(result) : 0,
         errorType,
       });
     } catch (error) {

@@ -16,15 +16,16 @@ import {
 } from '../compat/bullmq.js';
 import { reportDegraded } from '../compat/degraded.js';
 import { onInstanceCreated, runHooksFirst } from '../compat/nest.js';
-import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
+import {
+  METRICS_RESOLVED_OPTIONS,
+  QUEUE_WAIT_LABELS,
+  QUEUE_WAIT_METRIC,
+} from '../metrics.constants.js';
 import { MetricsService } from '../metrics.service.js';
 import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { QueueInstrumentation } from './queue-instrumentation.js';
 import type { ProcessorInstance, QueueWorker } from './queue-job.js';
-
-/** Name of the queue wait histogram, before the prefix. */
-export const QUEUE_WAIT_METRIC = 'queue_wait_seconds';
 
 /** Job name used for a stalled job that was removed before its name could be read. */
 const UNKNOWN_JOB = 'unknown';
@@ -93,7 +94,7 @@ export class QueueMetricsLifecycle
       this.metrics,
       this.service.histogram(QUEUE_WAIT_METRIC, {
         help: 'Time jobs waited from being ready (added, plus their delay) until their first attempt started, in seconds.',
-        labelNames: ['queue', 'job_name'],
+        labelNames: [...QUEUE_WAIT_LABELS],
         buckets: [...this.options.queueWaitBuckets],
       }),
     );

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { PROMETHEUS_TEXT } from './exposition-format.js';
-import { renderExposition } from './render-exposition.js';
+import { PROM_CLIENT_METRICS, renderExposition } from './render-exposition.js';
 
 /**
  * The registry the module creates when it is given none. It is prom-client's `Registry` with one
@@ -13,5 +13,10 @@ export class ExpositionRegistry extends Registry {
     if (this.contentType !== PROMETHEUS_TEXT.contentType)
       return super.metrics();
     return (await renderExposition(this, PROMETHEUS_TEXT)).text;
+  }
+
+  /** prom-client's own `metrics()`, for a scrape that cannot render metric by metric. */
+  [PROM_CLIENT_METRICS](): Promise<string> {
+    return super.metrics();
   }
 }

@@ -1,4 +1,5 @@
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { defaultLabelsOf, oneMetricRenderer } from '../compat/prom-client.js';
 import { FamilyView, type SampleTextContext } from '../recorder/family-view.js';
 import { EventLoopSlice } from './event-loop-slice.js';
 import {
@@ -33,9 +34,14 @@ interface RenderableMetric {
   getForPromString?(): Promise<MetricSnapshot> | MetricSnapshot;
 }
 
-/** The part of prom-client's `Registry` that renders one metric (not in its type declarations). */
-interface FamilyRenderer {
-  getMetricsAsString(metric: RenderableMetric): Promise<string>;
+/**
+ * Implemented by a registry whose `metrics()` renders through `renderExposition`: prom-client's
+ * own `metrics()`, for when the scrape cannot render metric by metric.
+ */
+export const PROM_CLIENT_METRICS = Symbol('prom-client metrics()');
+
+interface OwnMetrics {
+  [PROM_CLIENT_METRICS](): Promise<string>;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -69,6 +75,9 @@ export async function renderExposition(
  * The recorder's families (`FamilyView`s with `writeSamples`) are written by the recorder itself,
  * from label text cached per series, in runs of whole series; between runs the scrape yields to
  * the event loop once it has held it for a few milliseconds. The metrics are only read.
+ *
+ * The internals this leans on are in `compat/prom-client.ts`; without them the scrape stays
+ * correct and gets slower (see there).
  */
 export async function renderExpositionChunks(
   registry: Registry,
@@ -82,12 +91,11 @@ export async function renderExpositionChunks(
       contentType: registry.contentType ?? PROMETHEUS_TEXT.contentType,
     };
   }
+  const renderOne = oneMetricRenderer(registry, format.contentType);
+  if (renderOne === undefined) return renderWhole(registry);
   const openMetrics = format === OPENMETRICS_TEXT;
   const metrics = registry.getMetricsAsArray() as unknown as RenderableMetric[];
-  const scrape = Object.create(registry, {
-    contentType: { value: format.contentType },
-  }) as FamilyRenderer;
-  const defaultLabels = plainDefaultLabels(registry);
+  const defaultLabels = writableDefaultLabels(registry);
   const written = (metric: RenderableMetric): metric is WrittenFamily =>
     defaultLabels !== undefined &&
     metric instanceof FamilyView &&
@@ -98,9 +106,9 @@ export async function renderExpositionChunks(
     metrics.map((metric) =>
       written(metric)
         ? undefined
-        : scrape
-            .getMetricsAsString(openMetrics ? openMetricsView(metric) : metric)
-            .then((text) => (openMetrics ? escapeHelpQuotes(text) : text)),
+        : renderOne(openMetrics ? openMetricsView(metric) : metric).then(
+            (text) => (openMetrics ? escapeHelpQuotes(text) : text),
+          ),
     ),
   );
 
@@ -140,19 +148,32 @@ type WrittenFamily = FamilyView &
   Required<Pick<FamilyView, 'writeSamples'>>;
 
 /**
- * The registry's default labels when the recorder can write them as prom-client would: a plain
- * object of valid label names (prom-client keeps them in `_defaultLabels`). Anything else, and
- * every family renders through prom-client.
+ * Without prom-client's one-metric renderer: the registry's own `metrics()`, whole, in the
+ * registry's format (correct, but slower, without yielding, and not negotiated).
  */
-function plainDefaultLabels(
+async function renderWhole(registry: Registry): Promise<RenderedChunks> {
+  const own = registry as Registry & Partial<OwnMetrics>;
+  const text =
+    typeof own[PROM_CLIENT_METRICS] === 'function'
+      ? await own[PROM_CLIENT_METRICS]()
+      : await registry.metrics();
+  return {
+    chunks: [text],
+    contentType: registry.contentType ?? Registry.PROMETHEUS_CONTENT_TYPE,
+  };
+}
+
+/**
+ * The registry's default labels when the recorder can write them as prom-client would: a plain
+ * object of valid label names. Anything else, and every family renders through prom-client.
+ */
+function writableDefaultLabels(
   registry: Registry,
 ): Readonly<Record<string, unknown>> | undefined {
-  const labels = (registry as unknown as { _defaultLabels?: unknown })
-    ._defaultLabels;
-  if (typeof labels !== 'object' || labels === null) return undefined;
-  const names = Object.keys(labels);
-  return names.every((name) => LABEL_NAME.test(name))
-    ? (labels as Record<string, unknown>)
+  const labels = defaultLabelsOf(registry);
+  if (labels === undefined) return undefined;
+  return Object.keys(labels).every((name) => LABEL_NAME.test(name))
+    ? labels
     : undefined;
 }
 

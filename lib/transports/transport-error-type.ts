@@ -1,4 +1,5 @@
 import { BadRequestException, HttpException } from '@nestjs/common';
+import { statusErrorType } from '../http/error-type.js';
 import type { ErrorType } from '../recorder/request-record.js';
 
 /** Errors a handler throws to answer its caller on purpose; matched by class name (the packages are optional). */
@@ -7,23 +8,15 @@ const DELIBERATE_ERRORS = new Set(['RpcException', 'WsException']);
 /**
  * Maps what a message handler (or its pipes and interceptors) raised to the closed `error_type`
  * set: RxJS `TimeoutError` -> `timeout`, `BadRequestException` (what `ValidationPipe` throws) ->
- * `validation`, another `HttpException` by its status like HTTP, `RpcException`/`WsException` ->
+ * `validation`, another `HttpException` by its status alone (the HTTP table, `statusErrorType`), `RpcException`/`WsException` ->
  * `client_error`, anything else -> `internal`.
  */
 export function transportErrorType(error: unknown): ErrorType {
   if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
   if (error instanceof BadRequestException) return 'validation';
-  if (error instanceof HttpException) return statusErrorType(error.getStatus());
+  if (error instanceof HttpException)
+    return statusErrorType(error.getStatus()) ?? 'internal';
   if (isDeliberate(error)) return 'client_error';
-  return 'internal';
-}
-
-function statusErrorType(status: number): ErrorType {
-  if (status === 408 || status === 504) return 'timeout';
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not_found';
-  if (status >= 400 && status < 500) return 'client_error';
   return 'internal';
 }
 

@@ -11,7 +11,7 @@ import type {
 } from '../recorder/request-metrics.js';
 import type { ErrorType } from '../recorder/request-record.js';
 import { patternRoute } from './pattern-route.js';
-import { serializedSize } from './serialized-size.js';
+import { payloadBytes } from '../recorder/payload-bytes.js';
 import { transportErrorType } from './transport-error-type.js';
 
 /** A measured message handler: its transport, and its series resolved at bootstrap. */
@@ -63,7 +63,7 @@ export class TransportInterceptor implements NestInterceptor {
         metrics.started(handler.transport);
         if (handler.seriesByRoute !== undefined)
           series = this.matchedSeries(handler, context);
-        requestBytes = serializedSize(dataOf(context, handler.transport));
+        requestBytes = payloadBytes(dataOf(context, handler.transport), 'raw');
       } catch (error) {
         this.failures.report(error);
       }
@@ -89,7 +89,7 @@ export class TransportInterceptor implements NestInterceptor {
             try {
               // A gateway sends no frame for a nil result.
               if (handler.transport === 'rpc' || value != null)
-                responseBytes += serializedSize(value);
+                responseBytes += payloadBytes(value, 'raw');
             } catch (error) {
               this.failures.report(error);
             }

@@ -1,0 +1,130 @@
+import {
+  escapeLabelValue,
+  labelPairs,
+  sampleValue,
+} from '../scrape/sample-text.js';
+import type { SampleTextContext } from './family-view.js';
+import type { SeriesStore, StatusSeries } from './series-store.js';
+
+/** Sample lines per run a scrape writes before it may yield to the event loop. */
+const LINES_PER_RUN = 2048;
+
+// The writers take the list of series once, when their family starts rendering, and write each
+// series whole between two yields: a series created during a scrape is in a family or not.
+// They write what prom-client writes for the same `get()` values, byte for byte.
+
+/** The lines of a counter of the status series (`labels`: the family's label names). */
+export function* counterLines(
+  store: SeriesStore,
+  context: SampleTextContext,
+  labels: readonly string[],
+  pick: (series: StatusSeries) => number,
+): Generator<string> {
+  const all = store.allStatuses();
+  const head = `\n${context.sampleName}{`;
+  const defaults = context.defaultLabelPairs(labels);
+  const tail = defaults === '' ? '} ' : `,${defaults}} `;
+  const run: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const series = all[i];
+    series.labelText ??= labelPairs(series.labels);
+    run.push(head + series.labelText + tail + sampleValue(pick(series)));
+    if ((i + 1) % LINES_PER_RUN === 0) {
+      yield run.join('');
+      run.length = 0;
+    }
+  }
+  if (run.length > 0) yield run.join('');
+}
+
+/** prom-client's histogram lines: `le` first, then default labels, then the shared labels. */
+export function* histogramLines(
+  store: SeriesStore,
+  context: SampleTextContext,
+  labels: readonly string[],
+): Generator<string> {
+  const all = store.allStatuses();
+  const bounds = store.bounds;
+  const name = context.sampleName;
+  const bucketDefaults = context.defaultLabelPairs([...labels, 'le']);
+  const defaults = context.defaultLabelPairs(labels);
+  const bucketHeads = [...bounds, '+Inf'].map(
+    (le) =>
+      `\n${name}_bucket{le="${escapeLabelValue(le)}",${bucketDefaults === '' ? '' : `${bucketDefaults},`}`,
+  );
+  const otherDefaults = defaults === '' ? '' : `${defaults},`;
+  const sumHead = `\n${name}_sum{${otherDefaults}`;
+  const countHead = `\n${name}_count{${otherDefaults}`;
+  const bucketCount = bounds.length;
+  const linesPerSeries = bucketCount + 3;
+  const run: string[] = [];
+  let lines = 0;
+  for (const series of all) {
+    series.labelText ??= labelPairs(series.labels);
+    const tail = `${series.labelText}} `;
+    let cumulative = 0;
+    for (let i = 0; i < bucketCount; i++) {
+      cumulative += series.bucketCounts[i];
+      run.push(bucketHeads[i] + tail + sampleValue(cumulative));
+    }
+    const count = sampleValue(series.count);
+    run.push(
+      bucketHeads[bucketCount] +
+        tail +
+        count +
+        sumHead +
+        tail +
+        sampleValue(series.durationSum) +
+        countHead +
+        tail +
+        count,
+    );
+    lines += linesPerSeries;
+    if (lines >= LINES_PER_RUN) {
+      yield run.join('');
+      run.length = 0;
+      lines = 0;
+    }
+  }
+  if (run.length > 0) yield run.join('');
+}
+
+/** The lines of `errors_total`: the route's labels, then `error_type` (the last of `labels`). */
+export function* errorLines(
+  store: SeriesStore,
+  context: SampleTextContext,
+  labels: readonly string[],
+): Generator<string> {
+  const routes = store.allRoutes();
+  const head = `\n${context.sampleName}{`;
+  const defaults = context.defaultLabelPairs(labels);
+  const errorLabel = `,${labels[labels.length - 1]}="`;
+  const tail = defaults === '' ? '"} ' : `",${defaults}} `;
+  const run: string[] = [];
+  let lines = 0;
+  for (const route of routes) {
+    if (route.errors.size === 0) continue;
+    route.labelText ??= labelPairs({
+      transport: route.transport,
+      method: route.method,
+      route: route.route,
+    });
+    for (const [errorType, count] of route.errors) {
+      run.push(
+        head +
+          route.labelText +
+          errorLabel +
+          escapeLabelValue(errorType) +
+          tail +
+          sampleValue(count),
+      );
+      lines += 1;
+    }
+    if (lines >= LINES_PER_RUN) {
+      yield run.join('');
+      run.length = 0;
+      lines = 0;
+    }
+  }
+  if (run.length > 0) yield run.join('');
+}

@@ -1,0 +1,210 @@
+import { SeriesLimit } from '../cardinality/series-limit.js';
+import {
+  DEFAULT_MAX_SERIES,
+  OVERFLOW_LABEL_VALUE,
+} from '../metrics.constants.js';
+import type { LabelValues } from './family-view.js';
+import type {
+  ErrorType,
+  RequestRecord,
+  RouteKey,
+  Transport,
+} from './request-record.js';
+
+/** The counters of one transport, method, route and status. */
+export class StatusSeries {
+  count = 0;
+  requestBytes = 0;
+  responseBytes = 0;
+  durationSum = 0;
+  /** Observations per bucket (not cumulative); the last slot is +Inf. */
+  readonly bucketCounts: Float64Array;
+  /** A cache the text writer owns: `labels` as exposition text, written at the first scrape. */
+  labelText: string | undefined;
+
+  constructor(
+    readonly labels: LabelValues,
+    bucketCount: number,
+  ) {
+    this.bucketCounts = new Float64Array(bucketCount + 1);
+  }
+}
+
+/** The series of one transport, method and route. Adapters keep it and hand it back with each record. */
+export class RouteSeries implements RouteKey {
+  readonly statuses = new Map<string, StatusSeries>();
+  readonly errors = new Map<ErrorType, number>();
+  /** A cache the text writer owns: transport, method and route as exposition text. */
+  labelText: string | undefined;
+
+  constructor(
+    readonly transport: Transport,
+    readonly method: string,
+    readonly route: string,
+    /** The series of a transport that label sets beyond `maxSeries` fold into. */
+    readonly overflow = false,
+  ) {}
+}
+
+/** The family names a `SeriesStore` names in its `maxSeries` warnings. */
+export interface SeriesStoreFamilies {
+  /** The families that share the label sets of a route and status. */
+  readonly status: readonly string[];
+  /** The families whose label sets are a route and an `error_type`. */
+  readonly error: readonly string[];
+}
+
+/**
+ * The values of the request families: plain numbers in series resolved once per route and
+ * status, the in-flight count per transport, and the start time. It knows nothing of how the
+ * families are exported (see `request-families.ts`).
+ *
+ * Cardinality is bounded by `maxSeries`: at most that many routes, label sets of the status
+ * families (which share theirs) and label sets of `errors_total`. Beyond it, `method`, `route` and
+ * `status` read `OVERFLOW` (one series per transport; `errors_total` keeps its closed `error_type`).
+ */
+export class SeriesStore {
+  private readonly routes = new Map<string, RouteSeries>();
+  private readonly overflowRoutes = new Map<Transport, RouteSeries>();
+  /** Requests in flight per transport, in the order the transports were first seen. */
+  readonly inFlight = new Map<Transport, number>();
+  readonly startedAt = performance.now();
+  private readonly statusLimit: SeriesLimit;
+  private readonly errorLimit: SeriesLimit;
+
+  constructor(
+    /** Upper bounds of the duration buckets, in seconds. */
+    readonly bounds: readonly number[],
+    maxSeries = DEFAULT_MAX_SERIES,
+    families: SeriesStoreFamilies = { status: [], error: [] },
+  ) {
+    this.statusLimit = new SeriesLimit(families.status, maxSeries);
+    this.errorLimit = new SeriesLimit(families.error, maxSeries);
+  }
+
+  /**
+   * The series of a route; resolve it once and keep it. Beyond `maxSeries` routes, new ones get
+   * the transport's overflow series, so values from user code (job names, patterns) stay bounded.
+   */
+  route(transport: Transport, method: string, route: string): RouteSeries {
+    const key = `${transport} ${method} ${route}`;
+    let series = this.routes.get(key);
+    if (series === undefined) {
+      if (this.routes.size >= this.statusLimit.max) {
+        this.statusLimit.refuse();
+        return this.overflowRoute(transport);
+      }
+      series = new RouteSeries(transport, method, route);
+      this.routes.set(key, series);
+    }
+    return series;
+  }
+
+  /** Shows the transport in `concurrent_requests` (at 0) before its first request. */
+  declareTransport(transport: Transport): void {
+    if (!this.inFlight.has(transport)) this.inFlight.set(transport, 0);
+  }
+
+  started(transport: Transport): void {
+    this.inFlight.set(transport, (this.inFlight.get(transport) ?? 0) + 1);
+  }
+
+  ended(transport: Transport): void {
+    this.inFlight.set(transport, (this.inFlight.get(transport) ?? 1) - 1);
+  }
+
+  record(route: RouteSeries, record: RequestRecord): void {
+    const series =
+      route.statuses.get(record.status) ??
+      this.newStatusSeries(route, record.status);
+    series.count += 1;
+    series.requestBytes += record.requestBytes;
+    series.responseBytes += record.responseBytes;
+    series.durationSum += record.durationSeconds;
+    series.bucketCounts[this.bucketIndex(record.durationSeconds)] += 1;
+    if (record.errorType !== undefined)
+      this.countError(route, record.errorType);
+  }
+
+  /** Counts an error that is not the end of a request (a queue job that stalled). */
+  recordError(route: RouteSeries, errorType: ErrorType): void {
+    this.countError(route, errorType);
+  }
+
+  /** Every route series, the overflow ones last. */
+  allRoutes(): RouteSeries[] {
+    return [...this.routes.values(), ...this.overflowRoutes.values()];
+  }
+
+  /** Every status series, route by route, the overflow ones last. */
+  allStatuses(): StatusSeries[] {
+    const all: StatusSeries[] = [];
+    for (const route of this.allRoutes()) {
+      for (const series of route.statuses.values()) all.push(series);
+    }
+    return all;
+  }
+
+  /** Zeroes every series in place: adapters keep their route series across a reset. */
+  clear(): void {
+    for (const route of this.allRoutes()) {
+      route.statuses.clear();
+      route.errors.clear();
+    }
+    this.statusLimit.clear();
+    this.errorLimit.clear();
+  }
+
+  /** Adds one error on the route, or on the overflow series once errors_total is full. */
+  private countError(route: RouteSeries, errorType: ErrorType): void {
+    const errors =
+      route.overflow || route.errors.has(errorType) || this.errorLimit.take()
+        ? route.errors
+        : this.overflowRoute(route.transport).errors;
+    errors.set(errorType, (errors.get(errorType) ?? 0) + 1);
+  }
+
+  /** A status not seen yet on this route: a new series, or the overflow one once the families are full. */
+  private newStatusSeries(route: RouteSeries, status: string): StatusSeries {
+    if (!route.overflow && !this.statusLimit.take()) {
+      route = this.overflowRoute(route.transport);
+    }
+    if (route.overflow) {
+      status = OVERFLOW_LABEL_VALUE;
+      const existing = route.statuses.get(status);
+      if (existing !== undefined) return existing;
+    }
+    const series = new StatusSeries(
+      {
+        transport: route.transport,
+        method: route.method,
+        route: route.route,
+        status,
+      },
+      this.bounds.length,
+    );
+    route.statuses.set(status, series);
+    return series;
+  }
+
+  private overflowRoute(transport: Transport): RouteSeries {
+    let series = this.overflowRoutes.get(transport);
+    if (series === undefined) {
+      series = new RouteSeries(
+        transport,
+        OVERFLOW_LABEL_VALUE,
+        OVERFLOW_LABEL_VALUE,
+        true,
+      );
+      this.overflowRoutes.set(transport, series);
+    }
+    return series;
+  }
+
+  private bucketIndex(seconds: number): number {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]) i++;
+    return i;
+  }
+}
