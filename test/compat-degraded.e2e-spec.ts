@@ -13,12 +13,11 @@ import {
 } from '@nestjs/common';
 import { ExceptionsHandler } from '@nestjs/core/exceptions/exceptions-handler.js';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { MetricsModule } from '../lib/index.js';
 import { forgetReportedDegradations } from '../lib/compat/degraded.js';
 import { forgetRequestPushCheck } from '../lib/compat/node-http.js';
-import { ADAPTERS, type AdapterName } from './helpers/create-app.js';
+import { ADAPTERS, createApp, type AdapterName } from './helpers/create-app.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { eventually, scrape, sum } from './helpers/metrics-text.js';
 import { blockMiddleware } from './fixtures/http-fixture.module.js';
@@ -57,19 +56,10 @@ async function start(
   configure?: (app: INestApplication) => void,
 ): Promise<{ app: INestApplication; logger: CaptureLogger }> {
   const logger = new CaptureLogger();
-  const moduleRef = await Test.createTestingModule({
-    imports: [CompatModule],
-  }).compile();
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication(fastifyAdapter, { logger })
-      : moduleRef.createNestApplication({ logger });
-  configure?.(app);
-  await app.init();
-  if (adapter === 'fastify')
-    await (
-      app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }
-    ).ready();
+  const app = await createApp({ imports: [CompatModule] }, configure, adapter, {
+    logger,
+    fastifyAdapter,
+  });
   return { app, logger };
 }
 

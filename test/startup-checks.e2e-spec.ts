@@ -15,15 +15,13 @@ import {
   type ModuleMetadata,
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { Test } from '@nestjs/testing';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import {
   MetricsInterceptor,
   MetricsModule,
   type ExchangeOutcome,
 } from '../lib/index.js';
-import { ADAPTERS, type AdapterName } from './helpers/create-app.js';
+import { ADAPTERS, createApp, type AdapterName } from './helpers/create-app.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { eventually, scrape, sum } from './helpers/metrics-text.js';
 import { freePort } from './helpers/free-port.js';
@@ -59,17 +57,7 @@ async function start(
   configure?: (app: INestApplication) => void,
 ): Promise<{ app: INestApplication; logger: CaptureLogger }> {
   const logger = new CaptureLogger();
-  const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
-      : moduleRef.createNestApplication({ logger });
-  configure?.(app);
-  await app.init();
-  if (adapter === 'fastify')
-    await (
-      app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }
-    ).ready();
+  const app = await createApp(metadata, configure, adapter, { logger });
   return { app, logger };
 }
 
