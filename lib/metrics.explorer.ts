@@ -111,10 +111,12 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
     for (const { method, instrument, dispatched } of methods)
       if (dispatched) this.handlers.set(metatype, method, instrument);
     if (!methods.some((m) => !m.dispatched)) return;
-    const bind = (target: object) => {
+    // Instances made later (per request, job or consumer) are bound through the module-local
+    // WeakMap only: remembering them here would keep each one, and its request, alive until close.
+    const bind = (target: object, remember = true) => {
       for (const { method, instrument, dispatched } of methods)
         if (!dispatched) bindInstrument(target, method, instrument);
-      this.boundInstances.add(target);
+      if (remember) this.boundInstances.add(target);
     };
     const isStatic = wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
     if (isStatic) {
@@ -123,7 +125,7 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
     }
     for (const host of wrapper.getStaticTransientInstances?.() ?? [])
       if (host?.instance) bind(host.instance as object);
-    if (!onInstanceCreated(wrapper, bind))
+    if (!onInstanceCreated(wrapper, (made) => bind(made, false)))
       this.logger.warn(
         `@Timed/@Counted methods of ${metatype.name} (${wrapper.isTransient ? 'transient' : 'request-scoped'}) are not measured: it is not a class provider.`,
       );
@@ -136,7 +138,6 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
       const methods = this.methodsOf(value.constructor as never, false);
       for (const { method, instrument } of methods)
         bindInstrument(value, method, instrument);
-      if (methods.length > 0) this.boundInstances.add(value);
     } catch (error) {
       // Found only now, per request: an invalid declaration is logged, never thrown at the request.
       if (!this.failedFactories.has(value.constructor)) {
