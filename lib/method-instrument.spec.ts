@@ -265,4 +265,29 @@ describe('MethodInstrument / measureCall', () => {
     )?.value;
     expect(inFirstBucket).toBe(0);
   });
+
+  it('returns a lazy thenable untouched, so the caller runs it once, and records the call', async () => {
+    // Like a Mongoose query or a knex builder: `then` runs the query, and a second run fails.
+    let runs = 0;
+    const query = {
+      then(
+        resolve: (rows: string) => unknown,
+        reject: (error: unknown) => unknown,
+      ) {
+        runs += 1;
+        return runs === 1
+          ? Promise.resolve('rows').then(resolve, reject)
+          : Promise.reject(new Error('Query was already executed')).then(
+              resolve,
+              reject,
+            );
+      },
+    };
+    const returned = measureCall(make(), () => query);
+    expect(returned).toBe(query);
+    expect(runs).toBe(0);
+    await expect(returned as PromiseLike<string>).resolves.toBe('rows');
+    expect(runs).toBe(1);
+    expect(await counts()).toEqual({ 'success/none': 1 });
+  });
 });

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { isObservable, Observable } from 'rxjs';
 import type { Counter, Histogram } from 'prom-client';
 
@@ -37,7 +38,9 @@ export class MethodInstrument {
 
 /**
  * Calls `invoke` and records its outcome: sync results and throws at once, Promises at settlement
- * (the same Promise is returned), Observables from subscription to completion or error.
+ * (the same Promise is returned), Observables from subscription to completion or error. Other
+ * thenables (a Mongoose query, a knex builder) are returned untouched and recorded when the call
+ * returns: calling their `then` would run them, and the caller's own `await` would run them again.
  */
 export function measureCall(
   instrument: MethodInstrument,
@@ -52,7 +55,7 @@ export function measureCall(
     throw error;
   }
   if (isObservable(result)) return measureObservable(instrument, result);
-  if (isThenable(result)) {
+  if (types.isPromise(result)) {
     result.then(
       () => instrument.record(startedAt, false, undefined),
       (error: unknown) => instrument.record(startedAt, true, error),
@@ -81,14 +84,6 @@ export function measureObservable<T>(
       },
     });
   });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
 }
 
 function exceptionName(error: unknown): string {
