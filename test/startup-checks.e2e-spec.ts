@@ -43,6 +43,14 @@ class UsersController {
   }
 }
 
+@Controller()
+class PagesController {
+  @Get(':slug')
+  page(@Param('slug') slug: string) {
+    return `page ${slug}`;
+  }
+}
+
 @Controller('metrics')
 class AppMetricsController {
   @Get()
@@ -72,6 +80,7 @@ describe.each(ADAPTERS)('Start-up checks (%s)', (adapter) => {
               '/users/7',
               '/api/v1/health',
               '/api/users/:id',
+              '/api/orders/:id',
             ],
           }),
         ],
@@ -87,9 +96,24 @@ describe.each(ADAPTERS)('Start-up checks (%s)', (adapter) => {
       const warnings = logger
         .matching(/excludePaths entry/)
         .map((line) => line.message);
-      expect(warnings).toHaveLength(2);
-      expect(warnings[0]).toMatch(/entry \/health matches no route/);
-      expect(warnings[1]).toMatch(/entry \/users\/7 matches no route/);
+      expect(warnings).toHaveLength(3);
+      expect(warnings[0]).toMatch(
+        /entry \/health matches no route of the app, so it only excludes requests whose path is exactly \/health/,
+      );
+      expect(warnings[1]).toMatch(
+        /entry \/users\/7 matches no route of the app, so it only excludes requests whose path is exactly \/users\/7/,
+      );
+      expect(warnings[2]).toMatch(
+        /entry \/api\/orders\/:id matches no route of the app, so it excludes nothing/,
+      );
+      // What the warning says of a plain path holds: a request for exactly that path is left out.
+      await request(app.getHttpServer()).get('/users/7').expect(404);
+      await request(app.getHttpServer()).get('/users/8').expect(404);
+      await eventually(async () =>
+        expect(
+          sum(await scrape(app), 'requests_total', { route: 'UNMATCHED' }),
+        ).toBe(1),
+      );
       expect(logger.matching(/excludePaths entry/)[0].level).toBe('warn');
     } finally {
       await app.close();
@@ -113,6 +137,38 @@ describe.each(ADAPTERS)('Start-up checks (%s)', (adapter) => {
       const response = await request(app.getHttpServer()).get('/metrics');
       expect(response.text).toBe('app route');
       expect(logger.matching(/Serving \/metrics/)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('tells whether a parameterised app route at the root takes the metrics path', async () => {
+    const { app, logger } = await start(
+      {
+        imports: [MetricsModule.forRoot()],
+        controllers: [PagesController],
+      },
+      adapter,
+    );
+    try {
+      const response = await request(app.getHttpServer()).get('/metrics');
+      if (adapter === 'express') {
+        // Express tries the app's routes first: /:slug answers, and the start-up says so.
+        expect(response.text).toBe('page metrics');
+        expect(
+          logger.matching(
+            /metrics path \/metrics is not served: the app has a GET route there/,
+          ),
+        ).toHaveLength(1);
+        expect(logger.matching(/Serving \/metrics/)).toEqual([]);
+      } else {
+        // Fastify's router prefers the static metrics route to /:slug.
+        expect(response.text).toMatch(/^# HELP /m);
+        expect(logger.matching(/is not served/)).toEqual([]);
+        expect(
+          logger.matching(/Serving \/metrics on the app's HTTP server/),
+        ).toHaveLength(1);
+      }
     } finally {
       await app.close();
     }

@@ -81,6 +81,11 @@ export class ExpressRouteResolver {
     return known;
   }
 
+  /** Whether a route of the app (not one of Nest's 404 routes) would answer `method` `pathname`. */
+  matchesAppRoute(method: string, pathname: string): boolean {
+    return this.match(method, pathname) !== UNMATCHED_ROUTE;
+  }
+
   private match(method: string, pathname: string): string {
     for (const layer of routerLayers(this.app, this.shape)) {
       const route = layer.route;

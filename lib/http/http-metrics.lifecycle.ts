@@ -74,7 +74,8 @@ export class HttpMetricsLifecycle
       watchStreamedBodies(slot, adapter);
       app.use(keepBodyParserError(slot));
       if (servesPath) {
-        if (this.expressRoutes.appTemplates('GET').includes(path))
+        // Express's own matching decides: a parameterised or catch-all route can take the path too.
+        if (this.expressRoutes.matchesAppRoute('GET', path))
           this.warnPathTaken();
         else this.serve(() => adapter.get(path, handle));
       }
@@ -155,8 +156,12 @@ export class HttpMetricsLifecycle
     if (isTemplate === undefined) return;
     for (const entry of excludePaths) {
       if (entry === path || isTemplate(entry)) continue;
+      // A plain path still excludes requests for exactly that path; a template excludes nothing.
+      const effect = /[:*]/.test(entry)
+        ? 'so it excludes nothing'
+        : `so it only excludes requests whose path is exactly ${entry}, and no route`;
       this.logger.warn(
-        `excludePaths entry ${entry} matches no route of the app, so it excludes nothing: give route templates as the route label shows them, with the global prefix and version (e.g. /api/v1/health, /users/:id).`,
+        `excludePaths entry ${entry} matches no route of the app, ${effect}: give route templates as the route label shows them, with the global prefix and version (e.g. /api/v1/health, /users/:id).`,
       );
     }
   }
