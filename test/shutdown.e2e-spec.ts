@@ -24,6 +24,9 @@ const fixture = fileURLToPath(
 const clusterFixture = fileURLToPath(
   new URL('./fixtures/cluster-shutdown-app.mjs', import.meta.url),
 );
+const drainFixture = fileURLToPath(
+  new URL('./fixtures/cluster-drain-app.mjs', import.meta.url),
+);
 const TIMEOUT_SECONDS = 2;
 /** Answered well within TIMEOUT_SECONDS: the final values must arrive. */
 const SLOW_ANSWER_MS = 300;
@@ -311,6 +314,30 @@ describe.each(['express', 'fastify'])(
     });
   },
 );
+
+describe('a cluster worker that drains its requests while it closes', () => {
+  it("still answers the primary, so the other workers' scrapes keep their totals", async () => {
+    const ports = [await freePort(), await freePort()];
+    const app = new FixtureProcess(drainFixture, {
+      LIBRARY: library.entry,
+      PORTS: ports.join(','),
+    });
+    try {
+      const [, status, lines] = await app.printed(
+        /^scrape during drain (\d+) (.*)$/,
+      );
+      expect(status).toBe('200');
+      // One 404 on each worker: both answered. Worker 1's request in flight is not counted yet.
+      expect(JSON.parse(lines)).toEqual([
+        'requests_total{transport="http",method="GET",route="UNMATCHED",status="404"} 2',
+      ]);
+      await app.printed(/^closed$/);
+      expect(await app.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await app.stop();
+    }
+  });
+});
 
 describe('final push when rendering the registry never finishes', () => {
   it('gives up at the deadline with one line, and close() resolves', async () => {

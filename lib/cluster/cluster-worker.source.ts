@@ -99,19 +99,24 @@ export class ClusterWorkerSource
     });
   }
 
+  /**
+   * Before Nest drains the HTTP server: scrapes waiting for the primary are answered 503 at once
+   * (so none holds the drain), later ones too. Collections the primary asks for are still
+   * answered, so the other workers' scrapes keep their totals while this one drains.
+   */
   beforeApplicationShutdown(): void {
-    this.stop();
+    this.refuseScrapes();
   }
 
-  /** For a Nest version or a caller that skips `beforeApplicationShutdown`; a no-op after it. */
+  /** After the drain: stops answering the primary (a no-op for a second call). */
   onApplicationShutdown(): void {
-    this.stop();
+    this.refuseScrapes();
+    process.off('message', this.onMessage);
   }
 
-  private stop(): void {
+  private refuseScrapes(): void {
     if (this.closing) return;
     this.closing = true;
-    process.off('message', this.onMessage);
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       pending.reject(new MetricsUnavailableError('the app is shutting down'));
