@@ -2,7 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
-  type OnModuleDestroy,
+  type OnApplicationShutdown,
   type OnModuleInit,
   type Provider,
 } from '@nestjs/common';
@@ -58,7 +58,7 @@ const BASE_LABELS = DECORATOR_LABELS;
  * two apps is written, so apps created in any order each count their own calls.
  */
 @Injectable()
-export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
+export class MetricsExplorer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MetricsModule');
   private readonly boundInstances = new Set<object>();
   private readonly byClass = new Map<object, BoundMethod[]>();
@@ -83,8 +83,11 @@ export class MetricsExplorer implements OnModuleInit, OnModuleDestroy {
       this.explore(wrapper, isGateway(wrapper));
   }
 
-  /** Stops recording into this app's registry once it closes. */
-  onModuleDestroy(): void {
+  /**
+   * Stops recording into this app's registry once it has closed: after Nest drained the HTTP
+   * server, so calls made by requests still in flight at `close()` are measured.
+   */
+  onApplicationShutdown(): void {
     for (const instance of this.boundInstances) unbindInstance(instance);
     this.boundInstances.clear();
   }
