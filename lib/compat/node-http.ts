@@ -36,8 +36,13 @@ export function forgetRequestPushCheck(): void {
   checked = undefined;
 }
 
+/** How long start-up waits for the in-memory probe request; a probe that never ends degrades. */
+const PROBE_TIMEOUT_MS = 5000;
+
 function probe(): Promise<boolean> {
   return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+    timer.unref();
     const server = createServer();
     const socket = new Duplex({
       read() {},
@@ -59,6 +64,7 @@ function probe(): Promise<boolean> {
       }
       req.resume();
       req.on('end', () => {
+        clearTimeout(timer);
         resolve(counted === 4);
         res.end();
         socket.destroy();
