@@ -12,14 +12,16 @@ import type { Order } from '../orders/order.js';
 /** The order book over the TCP microservice (`MICROSERVICE_PORT`, default 3001). */
 @Controller()
 export class OrdersMessagesController {
-  private readonly views = this.metrics.counter('order_views_total', {
-    help: 'Orders viewed, as reported by `orders.viewed` events.',
-  });
+  private readonly views;
 
   constructor(
     private readonly orders: OrdersService,
-    private readonly metrics: MetricsService,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.views = metrics.counter('order_views_total', {
+      help: 'Orders viewed, as reported by `orders.viewed` events.',
+    });
+  }
 
   /** `requests_total{transport="rpc",method="message",route="orders.get",...}` */
   @MessagePattern('orders.get')

@@ -9,19 +9,23 @@ export class OrdersService {
   private readonly orders = new Map<number, Order>();
   private nextId = 1;
 
-  private readonly itemsOrdered = this.metrics.counter('order_items_total', {
-    help: 'Items ordered, by product.',
-    labelNames: ['product'],
-  });
-  private readonly openOrders = this.metrics.gauge('open_orders', {
-    help: 'Orders currently open.',
-  });
-  private readonly orderQuantity = this.metrics.summary('order_quantity', {
-    help: 'Items per order.',
-    percentiles: [0.5, 0.9, 0.99],
-  });
+  // Typed by their assignment in the constructor, where `metrics` is already set.
+  private readonly itemsOrdered;
+  private readonly openOrders;
+  private readonly orderQuantity;
 
-  constructor(private readonly metrics: MetricsService) {
+  constructor(metrics: MetricsService) {
+    this.itemsOrdered = metrics.counter('order_items_total', {
+      help: 'Items ordered, by product.',
+      labelNames: ['product'],
+    });
+    this.openOrders = metrics.gauge('open_orders', {
+      help: 'Orders currently open.',
+    });
+    this.orderQuantity = metrics.summary('order_quantity', {
+      help: 'Items per order.',
+      percentiles: [0.5, 0.9, 0.99],
+    });
     this.store({ product: 'book', quantity: 2 });
     this.store({ product: 'mug', quantity: 1, note: 'gift wrap' });
   }

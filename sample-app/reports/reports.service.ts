@@ -10,12 +10,13 @@ const FIRST_DAY = Date.UTC(2025, 0, 1);
 /** Generates the orders CSV export as a stream, one chunk at a time. */
 @Injectable()
 export class ReportsService {
-  private readonly reportSize = this.metrics.histogram('report_size_bytes', {
-    help: 'Size of completed report exports, in bytes.',
-    buckets: [50_000, 100_000, 250_000, 500_000, 1_000_000],
-  });
+  private readonly reportSize;
 
   constructor(private readonly metrics: MetricsService) {
+    this.reportSize = metrics.histogram('report_size_bytes', {
+      help: 'Size of completed report exports, in bytes.',
+      buckets: [50_000, 100_000, 250_000, 500_000, 1_000_000],
+    });
     // Declared up front for its help text and buckets; startTimer() below reuses
     // it, so its label names must be exactly the timer's.
     metrics.histogram('report_generation_seconds', {
