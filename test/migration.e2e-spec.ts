@@ -12,8 +12,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
 import {
   Controller,
+  Logger,
   Get,
   Injectable,
   Module,
@@ -38,6 +40,13 @@ import {
   makeHistogramProvider,
   makeSummaryProvider,
 } from '../lib/index.js';
+import {
+  REGISTRY_METRICS,
+  forgetRegistryShapeCheck,
+  ownRegistryKeepsPlainObject,
+  registryPackage,
+} from '../lib/compat/registry-package.js';
+import { forgetReportedDegradations } from '../lib/compat/degraded.js';
 import { ADAPTERS, createApp, type AdapterName } from './helpers/create-app.js';
 import { find, scrape, sum } from './helpers/metrics-text.js';
 
@@ -401,3 +410,39 @@ const prometheusIo = prometheusIoClient();
     );
   },
 );
+
+describe('When prom-client no longer keeps Registry#_metrics as a plain object', () => {
+  beforeEach(() => forgetRegistryShapeCheck());
+  afterEach(() => {
+    jest.restoreAllMocks();
+    forgetRegistryShapeCheck();
+    forgetReportedDegradations();
+  });
+
+  it('warns once, still accepts a second copy of prom-client and still refuses @prometheus-io/client', async () => {
+    const warn = jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation(() => {});
+    expect(ownRegistryKeepsPlainObject(() => ({ _metrics: new Map() }))).toBe(
+      false,
+    );
+    const copy = secondPromClient();
+    expect(registryPackage(new copy.Registry())).toBe(
+      'prom-client (another copy)',
+    );
+    expect(registryPackage(new copy.AggregatorRegistry())).toBe(
+      'prom-client (another copy)',
+    );
+    if (prometheusIo) {
+      expect(registryPackage(new prometheusIo.Registry())).toBe(
+        '@prometheus-io/client',
+      );
+    }
+    expect(registryPackage({ registerMetric() {}, metrics() {} })).toBe(
+      'unknown',
+    );
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      `nestjs-metrics: ${REGISTRY_METRICS.internal} is not as this version expects; ${REGISTRY_METRICS.loss}. Everything else is measured as usual.`,
+    ]);
+  });
+});
