@@ -38,3 +38,12 @@ export type { StopClusterPrimary } from './cluster/cluster-primary.js';
 export type { ClusterOptions } from './interfaces/cluster-options.interface.js';
 export type { PushgatewayOptions } from './interfaces/pushgateway-options.interface.js';
 export { ExpositionRegistry } from './scrape/exposition-registry.js';
+export {
+  InjectMetric,
+  getMetricToken,
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+  makeSummaryProvider,
+} from './injection/metric-providers.js';
+export type { MetricProviderOptions } from './injection/metric-providers.js';

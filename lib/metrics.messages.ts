@@ -13,6 +13,9 @@ export const invalidOptionMessage = (
   got: unknown,
 ) => `${PREFIX} option "${option}" must be ${expected}; got ${describe(got)}.`;
 
+export const prometheusIoRegistryMessage = () =>
+  `${PREFIX} option "registry" must be a prom-client 15 Registry; got a Registry of @prometheus-io/client, which this version does not support (its metrics are prom-client 15's). Pass a Registry from "prom-client" (import { Registry } from 'prom-client'), or leave "registry" out.`;
+
 export const reservedDefaultLabelMessage = (label: string, reason: string) =>
   `${PREFIX} option "defaultLabels" must not use the label name "${label}" (${reason}); give that default label another name.`;
 

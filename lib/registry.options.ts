@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { registryPackage } from './compat/registry-package.js';
 import { WORKER_LABEL } from './cluster/cluster.options.js';
 import {
   DECORATOR_LABELS,
@@ -10,6 +11,7 @@ import {
 } from './metrics.constants.js';
 import {
   PREFIX_RULE,
+  prometheusIoRegistryMessage,
   reservedDefaultLabelMessage,
 } from './metrics.messages.js';
 import {
@@ -98,16 +100,18 @@ export function resolveDefaultLabels(
   return resolved;
 }
 
-/** Checks the `registry` option: a prom-client `Registry`, or an object that acts as one. */
+/**
+ * Checks the `registry` option: a prom-client 15 `Registry` (this copy's, or a second copy's).
+ * A registry of `@prometheus-io/client` is refused by name: the library's metrics are prom-client
+ * 15 objects, and that package's own metrics and cluster aggregation would not meet them.
+ */
 export function resolveRegistry(registry: unknown): Registry | undefined {
   if (registry === undefined) return undefined;
-  const looksLikeRegistry =
-    registry instanceof Registry ||
-    (typeof registry === 'object' &&
-      registry !== null &&
-      typeof (registry as Registry).registerMetric === 'function' &&
-      typeof (registry as Registry).metrics === 'function');
-  if (!looksLikeRegistry) {
+  const from = registryPackage(registry);
+  if (from === '@prometheus-io/client') {
+    throw new TypeError(prometheusIoRegistryMessage());
+  }
+  if (from === 'unknown') {
     throw invalid('registry', 'a prom-client Registry', registry);
   }
   return registry as Registry;

