@@ -25,7 +25,7 @@ describe('resolveOptions', () => {
       prefix: '',
       defaultLabels: {},
       buckets: DEFAULT_DURATION_BUCKETS,
-      defaultMetrics: true,
+      defaultMetrics: { prefix: '' },
       registry: undefined,
       excludePaths: new Set(),
       enabled: true,
@@ -122,7 +122,7 @@ describe('resolveOptions', () => {
     [
       'defaultMetrics',
       { defaultMetrics: 'yes' },
-      'option "defaultMetrics" must be true or false; got "yes".',
+      'option "defaultMetrics" must be true, false or an object of prom-client default metrics settings { prefix, eventLoopMonitoringPrecision, gcDurationBuckets, labels }; got "yes".',
     ],
     [
       'enabled',

@@ -11,6 +11,7 @@ import type {
 import { resolveMaxSeries } from './cardinality/max-series.options.js';
 import { resolveCluster } from './cluster/cluster.options.js';
 import { resolveExcludePaths } from './http/exclude-paths.options.js';
+import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
 import { resolveBuckets } from './recorder/buckets.options.js';
@@ -42,7 +43,7 @@ const RESOLVERS: {
     resolveDefaultLabels(labels, libraryLabels(workerLabelOn(all.cluster))),
   buckets: (buckets) =>
     resolveBuckets(buckets, 'buckets') ?? DEFAULT_DURATION_BUCKETS,
-  defaultMetrics: (value) => resolveBoolean(value, 'defaultMetrics', true),
+  defaultMetrics: resolveDefaultMetrics,
   registry: resolveRegistry,
   excludePaths: resolveExcludePaths,
   enabled: (value) => resolveBoolean(value, 'enabled', true),

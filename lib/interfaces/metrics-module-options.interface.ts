@@ -1,4 +1,8 @@
 import type { Registry } from 'prom-client';
+import type {
+  DefaultMetricsOptions,
+  ResolvedDefaultMetrics,
+} from '../options/default-metrics.options.js';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 import type {
   ClusterOptions,
@@ -13,14 +17,22 @@ import type {
 export interface MetricsModuleOptions {
   /** Path the exposition is served at. The app's global prefix does not apply. Default `/metrics`. */
   path?: string;
-  /** Prepended to the name of every metric the library creates. Default none. */
+  /**
+   * Prepended to the name of every metric of the app: the request families, `queue_wait_seconds`,
+   * `@Timed`/`@Counted` and `MetricsService` metrics. prom-client's `process_*` and `nodejs_*`
+   * keep their standard names (see `defaultMetrics.prefix`). Default none.
+   */
   prefix?: string;
   /** Constant labels added to every series of the registry, e.g. `{ service: 'api' }`. */
   defaultLabels?: Record<string, string>;
   /** Buckets of `request_duration_seconds`, in seconds. Default: the OpenTelemetry HTTP buckets. */
   buckets?: number[];
-  /** Export prom-client's process and Node.js metrics. Default `true`. */
-  defaultMetrics?: boolean;
+  /**
+   * Export prom-client's process and Node.js metrics: `true`, `false`, or prom-client's
+   * `collectDefaultMetrics` settings (`{ prefix, eventLoopMonitoringPrecision, gcDurationBuckets,
+   * labels }`). Default `true`.
+   */
+  defaultMetrics?: boolean | DefaultMetricsOptions;
   /** A prom-client registry to use instead of the one the module creates. */
   registry?: Registry;
   /** Route templates (as in the `route` label, e.g. `/health`) that are not measured. */
@@ -60,7 +72,7 @@ export interface ResolvedMetricsOptions {
   prefix: string;
   defaultLabels: Record<string, string>;
   buckets: readonly number[];
-  defaultMetrics: boolean;
+  defaultMetrics: ResolvedDefaultMetrics;
   registry: Registry | undefined;
   excludePaths: ReadonlySet<string>;
   enabled: boolean;
