@@ -30,6 +30,7 @@ export {
   OVERFLOW_LABEL_VALUE,
   OTHER_METHOD,
   DEFAULT_QUEUE_WAIT_BUCKETS,
+  DEFAULT_TRANSPORT_BUCKETS,
 } from './metrics.constants.js';
 export { METRICS_MODULE_OPTIONS } from './metrics.module-definition.js';
 export type { MetricsModuleExtras } from './metrics.module-definition.js';

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import {
-  DEFAULT_DURATION_BUCKETS,
   DEFAULT_MAX_SERIES,
+  DEFAULT_TRANSPORT_BUCKETS,
   DEFAULT_QUEUE_WAIT_BUCKETS,
 } from './metrics.constants.js';
 import { environmentOptions } from './metrics.environment.js';
@@ -24,7 +24,7 @@ describe('resolveOptions', () => {
       path: '/metrics',
       prefix: '',
       defaultLabels: {},
-      buckets: DEFAULT_DURATION_BUCKETS,
+      buckets: DEFAULT_TRANSPORT_BUCKETS,
       defaultMetrics: { prefix: '' },
       registry: undefined,
       excludePaths: new Set(),

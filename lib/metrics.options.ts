@@ -1,7 +1,4 @@
-import {
-  DEFAULT_DURATION_BUCKETS,
-  DEFAULT_QUEUE_WAIT_BUCKETS,
-} from './metrics.constants.js';
+import { DEFAULT_QUEUE_WAIT_BUCKETS } from './metrics.constants.js';
 import { invalidOptionMessage } from './metrics.messages.js';
 import { environmentOptions } from './metrics.environment.js';
 import type {
@@ -14,7 +11,10 @@ import { resolveExcludePaths } from './http/exclude-paths.options.js';
 import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
-import { resolveBuckets } from './recorder/buckets.options.js';
+import {
+  resolveBuckets,
+  resolveTransportBuckets,
+} from './recorder/buckets.options.js';
 import {
   libraryLabels,
   resolveDefaultLabels,
@@ -41,8 +41,7 @@ const RESOLVERS: {
   prefix: (prefix) => resolvePrefix(prefix),
   defaultLabels: (labels, all) =>
     resolveDefaultLabels(labels, libraryLabels(workerLabelOn(all.cluster))),
-  buckets: (buckets) =>
-    resolveBuckets(buckets, 'buckets') ?? DEFAULT_DURATION_BUCKETS,
+  buckets: resolveTransportBuckets,
   defaultMetrics: resolveDefaultMetrics,
   registry: resolveRegistry,
   excludePaths: resolveExcludePaths,

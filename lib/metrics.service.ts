@@ -41,7 +41,10 @@ export type GaugeOptions<L extends string = string> = Options<
   GaugeConfiguration<L>,
   L
 >;
-/** `buckets` defaults to the module's `buckets` , like `@Timed`. */
+/**
+ * `buckets` defaults to the module's `buckets` (of a map by transport, the `http` list), like
+ * `@Timed`.
+ */
 export type HistogramOptions<L extends string = string> = Options<
   HistogramConfiguration<L>,
   L
@@ -102,7 +105,10 @@ export class MetricsService {
     return this.getOrCreate(
       'histogram',
       name,
-      { ...options, buckets: options.buckets ?? [...this.options.buckets] },
+      {
+        ...options,
+        buckets: options.buckets ?? [...this.options.buckets.http],
+      },
       (config) => new Histogram<L>(config),
     );
   }

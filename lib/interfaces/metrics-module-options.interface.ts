@@ -3,6 +3,7 @@ import type {
   DefaultMetricsOptions,
   ResolvedDefaultMetrics,
 } from '../options/default-metrics.options.js';
+import type { TransportBuckets } from '../recorder/series-store.js';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 import type {
   ClusterOptions,
@@ -12,6 +13,14 @@ import type {
   PushgatewayOptions,
   ResolvedPushgatewayOptions,
 } from './pushgateway-options.interface.js';
+
+/** The `buckets` option as a map by transport: each a bucket list, in seconds. */
+export interface TransportBucketsOption {
+  http?: number[];
+  rpc?: number[];
+  ws?: number[];
+  queue?: number[];
+}
 
 /** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
 export interface MetricsModuleOptions {
@@ -25,8 +34,14 @@ export interface MetricsModuleOptions {
   prefix?: string;
   /** Constant labels added to every series of the registry, e.g. `{ service: 'api' }`. */
   defaultLabels?: Record<string, string>;
-  /** Buckets of `request_duration_seconds`, in seconds. Default: the OpenTelemetry HTTP buckets. */
-  buckets?: number[];
+  /**
+   * Buckets of `request_duration_seconds`, in seconds: one list for every transport, or a list per
+   * transport (`{ http?, rpc?, ws?, queue? }`; those left out keep their default). Default
+   * `DEFAULT_TRANSPORT_BUCKETS`: the OpenTelemetry HTTP buckets (to 10 s) for HTTP, those plus
+   * 30 s and 1 min for rpc and ws, 5 ms to 30 min for queue jobs. `@Timed` and
+   * `MetricsService.histogram()` take the HTTP list.
+   */
+  buckets?: number[] | TransportBucketsOption;
   /**
    * Export prom-client's process and Node.js metrics: `true`, `false`, or prom-client's
    * `collectDefaultMetrics` settings (`{ prefix, eventLoopMonitoringPrecision, gcDurationBuckets,
@@ -71,7 +86,7 @@ export interface ResolvedMetricsOptions {
   path: string;
   prefix: string;
   defaultLabels: Record<string, string>;
-  buckets: readonly number[];
+  buckets: TransportBuckets;
   defaultMetrics: ResolvedDefaultMetrics;
   registry: Registry | undefined;
   excludePaths: ReadonlySet<string>;
