@@ -11,7 +11,11 @@ export { Counted } from './decorators/counted.decorator.js';
 export { MetricsServer } from './scrape/metrics-server.js';
 export { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
 export type { ExchangeOutcome } from './http/http-exchange.js';
-export type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
+export type {
+  MetricsModuleOptions,
+  TransportBucketsOption,
+} from './interfaces/metrics-module-options.interface.js';
+export type { DefaultMetricsOptions } from './options/default-metrics.options.js';
 export type {
   ScrapeAuthFunction,
   ScrapeAuthOption,

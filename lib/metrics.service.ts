@@ -230,7 +230,7 @@ export class MetricsService {
  */
 export function defaultHelp(kind: Kind, fullName: string): string {
   const type = `${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
-  return `${type} ${fullName}, created by MetricsService without a help text (give "help" to describe it).`;
+  return `${type} ${fullName}, created by MetricsService without a help text (set the help option to describe it).`;
 }
 
 /** Throws when a metric or label name breaks Prometheus' rules. */

@@ -271,16 +271,16 @@ describe('MetricsService defaults', () => {
     metrics.counter('described_total', { help: 'Described.' });
     const text = await metrics.metrics();
     expect(text).toContain(
-      '# HELP shop_orders_created_total Counter shop_orders_created_total, created by MetricsService without a help text (give "help" to describe it).\n',
+      '# HELP shop_orders_created_total Counter shop_orders_created_total, created by MetricsService without a help text (set the help option to describe it).\n',
     );
     expect(text).toContain(
-      '# HELP shop_carts_open Gauge shop_carts_open, created by MetricsService without a help text (give "help" to describe it).\n',
+      '# HELP shop_carts_open Gauge shop_carts_open, created by MetricsService without a help text (set the help option to describe it).\n',
     );
     expect(text).toContain(
-      '# HELP shop_checkout_seconds Histogram shop_checkout_seconds, created by MetricsService without a help text (give "help" to describe it).\n',
+      '# HELP shop_checkout_seconds Histogram shop_checkout_seconds, created by MetricsService without a help text (set the help option to describe it).\n',
     );
     expect(text).toContain(
-      '# HELP shop_basket_items Summary shop_basket_items, created by MetricsService without a help text (give "help" to describe it).\n',
+      '# HELP shop_basket_items Summary shop_basket_items, created by MetricsService without a help text (set the help option to describe it).\n',
     );
     expect(text).toContain('# HELP shop_described_total Described.\n');
   });

@@ -213,7 +213,7 @@ describe('MetricsService', () => {
       metrics.counter('logins_total', { help: 'Successful logins.' }).inc(3);
       const text = await metrics.metrics();
       expect(text).toContain(
-        '# HELP temperature_celsius Gauge temperature_celsius, created by MetricsService without a help text (give "help" to describe it).\n# TYPE temperature_celsius gauge\ntemperature_celsius 21.5\n',
+        '# HELP temperature_celsius Gauge temperature_celsius, created by MetricsService without a help text (set the help option to describe it).\n# TYPE temperature_celsius gauge\ntemperature_celsius 21.5\n',
       );
       expect(text).toContain(
         '# HELP logins_total Successful logins.\n# TYPE logins_total counter\nlogins_total 3\n',
@@ -514,7 +514,7 @@ describe('MetricsService', () => {
         'nestjs-metrics: metric "shop_refunds_total" already exists as a counter, not a gauge.',
       );
       expect(await metrics.metrics()).toContain(
-        '# HELP shop_refunds_total Counter shop_refunds_total, created by MetricsService without a help text (give "help" to describe it).\n',
+        '# HELP shop_refunds_total Counter shop_refunds_total, created by MetricsService without a help text (set the help option to describe it).\n',
       );
     });
   });
