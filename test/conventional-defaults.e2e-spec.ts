@@ -194,6 +194,11 @@ describe('defaultMetrics checks', () => {
       'nestjs-metrics: option "defaultMetrics.labels" must be an object of label names to strings',
     ],
     [
+      'a label the default metrics set themselves',
+      { labels: { kind: 'x' } },
+      'nestjs-metrics: option "defaultMetrics.labels" must be free of the labels the default metrics set themselves (kind, major, minor, patch, space, type, version); got "kind".',
+    ],
+    [
       'a label that is not a string',
       { labels: { runtime: 1 } },
       'nestjs-metrics: option "defaultMetrics.labels.runtime" must be a string; got number 1.',

@@ -79,6 +79,17 @@ export function resolveDefaultMetrics(value: unknown): ResolvedDefaultMetrics {
   return Object.freeze(settings);
 }
 
+/** Labels prom-client's default metrics set themselves (`nodejs_gc_duration_seconds{kind}`, ...). */
+const DEFAULT_METRICS_LABELS: readonly string[] = [
+  'kind',
+  'major',
+  'minor',
+  'patch',
+  'space',
+  'type',
+  'version',
+];
+
 function resolveLabels(labels: unknown): Readonly<Record<string, string>> {
   const object = resolveObject(
     labels,
@@ -91,6 +102,13 @@ function resolveLabels(labels: unknown): Readonly<Record<string, string>> {
       throw invalid(
         'defaultMetrics.labels',
         `an object of label names to strings (a label name matches [a-zA-Z_][a-zA-Z0-9_]*, does not start with "__" and is not ${RESERVED_LABELS.join(' or ')})`,
+        name,
+      );
+    }
+    if (DEFAULT_METRICS_LABELS.includes(name)) {
+      throw invalid(
+        'defaultMetrics.labels',
+        `free of the labels the default metrics set themselves (${DEFAULT_METRICS_LABELS.join(', ')})`,
         name,
       );
     }
