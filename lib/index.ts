@@ -11,7 +11,11 @@ export { Counted } from './decorators/counted.decorator.js';
 export { MetricsServer } from './scrape/metrics-server.js';
 export { MetricsInterceptor } from './interceptors/metrics.interceptor.js';
 export type { ExchangeOutcome } from './http/http-exchange.js';
-export type { MetricsModuleOptions } from './interfaces/metrics-module-options.interface.js';
+export type {
+  MetricsModuleOptions,
+  TransportBucketsOption,
+} from './interfaces/metrics-module-options.interface.js';
+export type { DefaultMetricsOptions } from './options/default-metrics.options.js';
 export type {
   ScrapeAuthFunction,
   ScrapeAuthOption,
@@ -30,6 +34,7 @@ export {
   OVERFLOW_LABEL_VALUE,
   OTHER_METHOD,
   DEFAULT_QUEUE_WAIT_BUCKETS,
+  DEFAULT_TRANSPORT_BUCKETS,
 } from './metrics.constants.js';
 export { METRICS_MODULE_OPTIONS } from './metrics.module-definition.js';
 export type { MetricsModuleExtras } from './metrics.module-definition.js';

@@ -198,7 +198,7 @@ export class MetricsExplorer implements OnModuleInit, OnApplicationShutdown {
             labelNames: [...BASE_LABELS, ...Object.keys(timedLabels)],
             buckets: [
               ...(resolveBuckets(timed.options.buckets, 'buckets') ??
-                this.options.buckets),
+                this.options.buckets.http),
             ],
           })
         : undefined;

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import {
-  DEFAULT_DURATION_BUCKETS,
   DEFAULT_MAX_SERIES,
+  DEFAULT_TRANSPORT_BUCKETS,
   DEFAULT_QUEUE_WAIT_BUCKETS,
 } from './metrics.constants.js';
 import { environmentOptions } from './metrics.environment.js';
@@ -24,8 +24,8 @@ describe('resolveOptions', () => {
       path: '/metrics',
       prefix: '',
       defaultLabels: {},
-      buckets: DEFAULT_DURATION_BUCKETS,
-      defaultMetrics: true,
+      buckets: DEFAULT_TRANSPORT_BUCKETS,
+      defaultMetrics: { prefix: '' },
       registry: undefined,
       excludePaths: new Set(),
       enabled: true,
@@ -122,7 +122,7 @@ describe('resolveOptions', () => {
     [
       'defaultMetrics',
       { defaultMetrics: 'yes' },
-      'option "defaultMetrics" must be true or false; got "yes".',
+      'option "defaultMetrics" must be true, false or an object of prom-client default metrics settings { prefix, eventLoopMonitoringPrecision, gcDurationBuckets, labels }; got "yes".',
     ],
     [
       'enabled',

@@ -1,7 +1,4 @@
-import {
-  DEFAULT_DURATION_BUCKETS,
-  DEFAULT_QUEUE_WAIT_BUCKETS,
-} from './metrics.constants.js';
+import { DEFAULT_QUEUE_WAIT_BUCKETS } from './metrics.constants.js';
 import { invalidOptionMessage } from './metrics.messages.js';
 import { environmentOptions } from './metrics.environment.js';
 import type {
@@ -11,9 +8,13 @@ import type {
 import { resolveMaxSeries } from './cardinality/max-series.options.js';
 import { resolveCluster } from './cluster/cluster.options.js';
 import { resolveExcludePaths } from './http/exclude-paths.options.js';
+import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
-import { resolveBuckets } from './recorder/buckets.options.js';
+import {
+  resolveBuckets,
+  resolveTransportBuckets,
+} from './recorder/buckets.options.js';
 import {
   libraryLabels,
   resolveDefaultLabels,
@@ -40,9 +41,8 @@ const RESOLVERS: {
   prefix: (prefix) => resolvePrefix(prefix),
   defaultLabels: (labels, all) =>
     resolveDefaultLabels(labels, libraryLabels(workerLabelOn(all.cluster))),
-  buckets: (buckets) =>
-    resolveBuckets(buckets, 'buckets') ?? DEFAULT_DURATION_BUCKETS,
-  defaultMetrics: (value) => resolveBoolean(value, 'defaultMetrics', true),
+  buckets: resolveTransportBuckets,
+  defaultMetrics: resolveDefaultMetrics,
   registry: resolveRegistry,
   excludePaths: resolveExcludePaths,
   enabled: (value) => resolveBoolean(value, 'enabled', true),

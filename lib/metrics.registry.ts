@@ -14,14 +14,24 @@ export function createRegistry(options: ResolvedMetricsOptions): Registry {
     registry.setDefaultLabels(options.defaultLabels);
   }
   if (options.enabled) checkPromClient(registry, options.defaultLabels);
+  const settings = options.defaultMetrics;
+  if (!options.enabled || settings === false) return registry;
+  // The `prefix` option is the app's; default metrics keep their standard names unless
+  // `defaultMetrics.prefix` says otherwise, so the usual Node.js dashboards work.
   const alreadyCollected =
     registry.getSingleMetric(
-      `${options.prefix}process_cpu_user_seconds_total`,
+      `${settings.prefix}process_cpu_user_seconds_total`,
     ) !== undefined;
-  if (options.enabled && options.defaultMetrics && !alreadyCollected) {
-    collectDefaultMetrics({ register: registry, prefix: options.prefix });
+  if (!alreadyCollected) {
+    collectDefaultMetrics({
+      ...settings,
+      gcDurationBuckets: settings.gcDurationBuckets && [
+        ...settings.gcDurationBuckets,
+      ],
+      register: registry,
+    });
     for (const name of MISNAMED_DEFAULT_METRICS)
-      registry.removeSingleMetric(`${options.prefix}${name}`);
+      registry.removeSingleMetric(`${settings.prefix}${name}`);
   }
   return registry;
 }

@@ -24,11 +24,35 @@ import {
 import { limitLabelSets } from './cardinality/limit-label-sets.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 
-type Options<C> = Omit<C, 'name' | 'registers' | 'help'> & { help?: string };
-export type CounterOptions = Options<CounterConfiguration<string>>;
-export type GaugeOptions = Options<GaugeConfiguration<string>>;
-export type HistogramOptions = Options<HistogramConfiguration<string>>;
-export type SummaryOptions = Options<SummaryConfiguration<string>>;
+type Options<C, L extends string> = Omit<
+  C,
+  'name' | 'registers' | 'help' | 'labelNames'
+> & {
+  /** Default: a text naming the metric and saying it was created without one. */
+  help?: string;
+  /** The label names; with a literal list, label sets of other names are compile errors. */
+  labelNames?: readonly L[];
+};
+export type CounterOptions<L extends string = string> = Options<
+  CounterConfiguration<L>,
+  L
+>;
+export type GaugeOptions<L extends string = string> = Options<
+  GaugeConfiguration<L>,
+  L
+>;
+/**
+ * `buckets` defaults to the module's `buckets` (of a map by transport, the `http` list), like
+ * `@Timed`.
+ */
+export type HistogramOptions<L extends string = string> = Options<
+  HistogramConfiguration<L>,
+  L
+>;
+export type SummaryOptions<L extends string = string> = Options<
+  SummaryConfiguration<L>,
+  L
+>;
 
 type Kind = 'counter' | 'gauge' | 'histogram' | 'summary';
 type AnyMetric =
@@ -38,7 +62,8 @@ type RegisteredMetric = AnyMetric & { type?: string; labelNames?: string[] };
 /**
  * Custom metrics in the module's registry. Every getter is get-or-create: asking twice for the
  * same name returns the same metric, and asking with another type or other label names throws.
- * Names get the module's `prefix`. Each metric holds at most `maxSeries` label sets; new ones
+ * Names get the module's `prefix`. The label names given as a literal list are the metric's label
+ * type, so `inc({ prodct: 'pen' })` on a metric labelled `['product']` does not compile. Each metric holds at most `maxSeries` label sets; new ones
  * beyond it are recorded in one series whose label values read `OVERFLOW`.
  */
 @Injectable()
@@ -49,39 +74,54 @@ export class MetricsService {
     private readonly options: ResolvedMetricsOptions,
   ) {}
 
-  counter(name: string, options: CounterOptions = {}): Counter<string> {
+  counter<const L extends string = string>(
+    name: string,
+    options: CounterOptions<L> = {},
+  ): Counter<L> {
     return this.getOrCreate(
       'counter',
       name,
       options,
-      (config) => new Counter(config),
+      (config) => new Counter<L>(config),
     );
   }
 
-  gauge(name: string, options: GaugeOptions = {}): Gauge<string> {
+  gauge<const L extends string = string>(
+    name: string,
+    options: GaugeOptions<L> = {},
+  ): Gauge<L> {
     return this.getOrCreate(
       'gauge',
       name,
       options,
-      (config) => new Gauge(config),
+      (config) => new Gauge<L>(config),
     );
   }
 
-  histogram(name: string, options: HistogramOptions = {}): Histogram<string> {
+  histogram<const L extends string = string>(
+    name: string,
+    options: HistogramOptions<L> = {},
+  ): Histogram<L> {
     return this.getOrCreate(
       'histogram',
       name,
-      options,
-      (config) => new Histogram(config),
+      {
+        ...options,
+        buckets: options.buckets ?? [...this.options.buckets.http],
+      },
+      (config) => new Histogram<L>(config),
     );
   }
 
-  summary(name: string, options: SummaryOptions = {}): Summary<string> {
+  summary<const L extends string = string>(
+    name: string,
+    options: SummaryOptions<L> = {},
+  ): Summary<L> {
     return this.getOrCreate(
       'summary',
       name,
       options,
-      (config) => new Summary(config),
+      (config) => new Summary<L>(config),
     );
   }
 
@@ -176,12 +216,21 @@ export class MetricsService {
     const metric = create({
       ...options,
       name: fullName,
-      help: options.help ?? fullName,
+      help: options.help ?? defaultHelp(kind, fullName),
       labelNames,
       registers: [this.registry],
     } as never);
     return limitLabelSets(metric, this.options.maxSeries);
   }
+}
+
+/**
+ * The help of a metric created without one: it names the metric and where it came from, so a
+ * reader of `/metrics` or of a dashboard tooltip knows whom to ask, instead of repeating the name.
+ */
+export function defaultHelp(kind: Kind, fullName: string): string {
+  const type = `${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
+  return `${type} ${fullName}, created by MetricsService without a help text (set the help option to describe it).`;
 }
 
 /** Throws when a metric or label name breaks Prometheus' rules. */

@@ -207,13 +207,13 @@ describe('MetricsService', () => {
       expect(metrics.registry.getSingleMetric('ok_bytes')).toBeUndefined();
     });
 
-    it('uses the name as help text unless given one', async () => {
+    it('gives a default help text naming the metric unless given one', async () => {
       const metrics = await boot();
       metrics.gauge('temperature_celsius').set(21.5);
       metrics.counter('logins_total', { help: 'Successful logins.' }).inc(3);
       const text = await metrics.metrics();
       expect(text).toContain(
-        '# HELP temperature_celsius temperature_celsius\n# TYPE temperature_celsius gauge\ntemperature_celsius 21.5\n',
+        '# HELP temperature_celsius Gauge temperature_celsius, created by MetricsService without a help text (set the help option to describe it).\n# TYPE temperature_celsius gauge\ntemperature_celsius 21.5\n',
       );
       expect(text).toContain(
         '# HELP logins_total Successful logins.\n# TYPE logins_total counter\nlogins_total 3\n',
@@ -507,14 +507,14 @@ describe('MetricsService', () => {
       ).toEqual([]);
     });
 
-    it('names the prefixed metric in conflicts and uses it as default help', async () => {
+    it('names the prefixed metric in conflicts and in the default help', async () => {
       const metrics = await boot({ prefix: 'shop_' });
       metrics.counter('refunds_total');
       expect(() => metrics.gauge('refunds_total')).toThrow(
         'nestjs-metrics: metric "shop_refunds_total" already exists as a counter, not a gauge.',
       );
       expect(await metrics.metrics()).toContain(
-        '# HELP shop_refunds_total shop_refunds_total\n',
+        '# HELP shop_refunds_total Counter shop_refunds_total, created by MetricsService without a help text (set the help option to describe it).\n',
       );
     });
   });

@@ -1,4 +1,9 @@
 import type { Registry } from 'prom-client';
+import type {
+  DefaultMetricsOptions,
+  ResolvedDefaultMetrics,
+} from '../options/default-metrics.options.js';
+import type { TransportBuckets } from '../recorder/series-store.js';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 import type {
   ClusterOptions,
@@ -9,18 +14,40 @@ import type {
   ResolvedPushgatewayOptions,
 } from './pushgateway-options.interface.js';
 
+/** The `buckets` option as a map by transport: each a bucket list, in seconds. */
+export interface TransportBucketsOption {
+  http?: number[];
+  rpc?: number[];
+  ws?: number[];
+  queue?: number[];
+}
+
 /** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
 export interface MetricsModuleOptions {
   /** Path the exposition is served at. The app's global prefix does not apply. Default `/metrics`. */
   path?: string;
-  /** Prepended to the name of every metric the library creates. Default none. */
+  /**
+   * Prepended to the name of every metric of the app: the request families, `queue_wait_seconds`,
+   * `@Timed`/`@Counted` and `MetricsService` metrics. prom-client's `process_*` and `nodejs_*`
+   * keep their standard names (see `defaultMetrics.prefix`). Default none.
+   */
   prefix?: string;
   /** Constant labels added to every series of the registry, e.g. `{ service: 'api' }`. */
   defaultLabels?: Record<string, string>;
-  /** Buckets of `request_duration_seconds`, in seconds. Default: the OpenTelemetry HTTP buckets. */
-  buckets?: number[];
-  /** Export prom-client's process and Node.js metrics. Default `true`. */
-  defaultMetrics?: boolean;
+  /**
+   * Buckets of `request_duration_seconds`, in seconds: one list for every transport, or a list per
+   * transport (`{ http?, rpc?, ws?, queue? }`; those left out keep their default). Default
+   * `DEFAULT_TRANSPORT_BUCKETS`: the OpenTelemetry HTTP buckets (to 10 s) for HTTP, those plus
+   * 30 s and 1 min for rpc and ws, 5 ms to 30 min for queue jobs. `@Timed` and
+   * `MetricsService.histogram()` take the HTTP list.
+   */
+  buckets?: number[] | TransportBucketsOption;
+  /**
+   * Export prom-client's process and Node.js metrics: `true`, `false`, or prom-client's
+   * `collectDefaultMetrics` settings (`{ prefix, eventLoopMonitoringPrecision, gcDurationBuckets,
+   * labels }`). Default `true`.
+   */
+  defaultMetrics?: boolean | DefaultMetricsOptions;
   /** A prom-client registry to use instead of the one the module creates. */
   registry?: Registry;
   /** Route templates (as in the `route` label, e.g. `/health`) that are not measured. */
@@ -59,8 +86,8 @@ export interface ResolvedMetricsOptions {
   path: string;
   prefix: string;
   defaultLabels: Record<string, string>;
-  buckets: readonly number[];
-  defaultMetrics: boolean;
+  buckets: TransportBuckets;
+  defaultMetrics: ResolvedDefaultMetrics;
   registry: Registry | undefined;
   excludePaths: ReadonlySet<string>;
   enabled: boolean;

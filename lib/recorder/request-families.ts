@@ -34,7 +34,7 @@ type FamilySource =
       readonly kind: 'status';
       readonly pick: (series: StatusSeries) => number;
     }
-  /** The duration histogram of every status series, with the `buckets` option. */
+  /** The duration histogram of every status series, with its transport's `buckets`. */
   | { readonly kind: 'duration' }
   /** The error counts of every route, by `error_type`. */
   | { readonly kind: 'errors' }
@@ -217,9 +217,9 @@ function readStatuses(
 
 function readHistogram(store: SeriesStore, name: string): FamilyValue[] {
   const values: FamilyValue[] = [];
-  const bounds = store.bounds;
   const bucketName = `${name}_bucket`;
   for (const series of store.allStatuses()) {
+    const bounds = series.bounds;
     let cumulative = 0;
     for (let i = 0; i < bounds.length; i++) {
       cumulative += series.bucketCounts[i];

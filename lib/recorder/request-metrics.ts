@@ -4,7 +4,7 @@ import {
   limitedFamilies,
   registerRequestFamilies,
 } from './request-families.js';
-import { SeriesStore } from './series-store.js';
+import { SeriesStore, type TransportBuckets } from './series-store.js';
 
 export { RouteSeries } from './series-store.js';
 export { REQUEST_FAMILY_NAMES } from './request-families.js';
@@ -17,7 +17,7 @@ export { REQUEST_FAMILY_NAMES } from './request-families.js';
 export class RequestMetrics extends SeriesStore {
   constructor(
     private readonly prefix: string,
-    bounds: readonly number[],
+    bounds: readonly number[] | TransportBuckets,
     maxSeries = DEFAULT_MAX_SERIES,
   ) {
     super(bounds, maxSeries, limitedFamilies(prefix));

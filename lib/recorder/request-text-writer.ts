@@ -44,22 +44,30 @@ export function* histogramLines(
   labels: readonly string[],
 ): Generator<string> {
   const all = store.allStatuses();
-  const bounds = store.bounds;
   const name = context.sampleName;
   const bucketDefaults = context.defaultLabelPairs([...labels, 'le']);
   const defaults = context.defaultLabelPairs(labels);
-  const bucketHeads = [...bounds, '+Inf'].map(
-    (le) =>
-      `\n${name}_bucket{le="${escapeLabelValue(le)}",${bucketDefaults === '' ? '' : `${bucketDefaults},`}`,
-  );
+  // Transports may have bucket lists of their own: the heads are written once per list.
+  const headsOf = new Map<readonly number[], string[]>();
+  const bucketHeadsOf = (bounds: readonly number[]): string[] => {
+    let heads = headsOf.get(bounds);
+    if (heads === undefined) {
+      heads = [...bounds, '+Inf'].map(
+        (le) =>
+          `\n${name}_bucket{le="${escapeLabelValue(le)}",${bucketDefaults === '' ? '' : `${bucketDefaults},`}`,
+      );
+      headsOf.set(bounds, heads);
+    }
+    return heads;
+  };
   const otherDefaults = defaults === '' ? '' : `${defaults},`;
   const sumHead = `\n${name}_sum{${otherDefaults}`;
   const countHead = `\n${name}_count{${otherDefaults}`;
-  const bucketCount = bounds.length;
-  const linesPerSeries = bucketCount + 3;
   const run: string[] = [];
   let lines = 0;
   for (const series of all) {
+    const bucketHeads = bucketHeadsOf(series.bounds);
+    const bucketCount = series.bounds.length;
     series.labelText ??= labelPairs(series.labels);
     const tail = `${series.labelText}} `;
     let cumulative = 0;
@@ -79,7 +87,7 @@ export function* histogramLines(
         tail +
         count,
     );
-    lines += linesPerSeries;
+    lines += bucketCount + 3;
     if (lines >= LINES_PER_RUN) {
       yield run.join('');
       run.length = 0;

@@ -24,9 +24,10 @@ export class StatusSeries {
 
   constructor(
     readonly labels: LabelValues,
-    bucketCount: number,
+    /** Upper bounds of the duration buckets of the series' transport, in seconds. */
+    readonly bounds: readonly number[],
   ) {
-    this.bucketCounts = new Float64Array(bucketCount + 1);
+    this.bucketCounts = new Float64Array(bounds.length + 1);
   }
 }
 
@@ -72,12 +73,18 @@ export class SeriesStore {
   private readonly statusLimit: SeriesLimit;
   private readonly errorLimit: SeriesLimit;
 
+  /** Upper bounds of the duration buckets of each transport, in seconds. */
+  readonly bounds: TransportBuckets;
+
   constructor(
-    /** Upper bounds of the duration buckets, in seconds. */
-    readonly bounds: readonly number[],
+    /** One list for every transport, or one per transport. */
+    bounds: readonly number[] | TransportBuckets,
     maxSeries = DEFAULT_MAX_SERIES,
     families: SeriesStoreFamilies = { status: [], error: [] },
   ) {
+    this.bounds = isBucketList(bounds)
+      ? { http: bounds, rpc: bounds, ws: bounds, queue: bounds }
+      : bounds;
     this.statusLimit = new SeriesLimit(families.status, maxSeries);
     this.errorLimit = new SeriesLimit(families.error, maxSeries);
   }
@@ -121,7 +128,8 @@ export class SeriesStore {
     series.requestBytes += record.requestBytes;
     series.responseBytes += record.responseBytes;
     series.durationSum += record.durationSeconds;
-    series.bucketCounts[this.bucketIndex(record.durationSeconds)] += 1;
+    series.bucketCounts[bucketIndex(series.bounds, record.durationSeconds)] +=
+      1;
     if (record.errorType !== undefined)
       this.countError(route, record.errorType);
   }
@@ -181,7 +189,7 @@ export class SeriesStore {
         route: route.route,
         status,
       },
-      this.bounds.length,
+      this.bounds[route.transport],
     );
     route.statuses.set(status, series);
     return series;
@@ -200,11 +208,19 @@ export class SeriesStore {
     }
     return series;
   }
+}
 
-  private bucketIndex(seconds: number): number {
-    const bounds = this.bounds;
-    let i = 0;
-    while (i < bounds.length && seconds > bounds[i]) i++;
-    return i;
-  }
+/** Duration bucket bounds, in seconds, of each transport. */
+export type TransportBuckets = Readonly<Record<Transport, readonly number[]>>;
+
+function isBucketList(
+  bounds: readonly number[] | TransportBuckets,
+): bounds is readonly number[] {
+  return Array.isArray(bounds);
+}
+
+function bucketIndex(bounds: readonly number[], seconds: number): number {
+  let i = 0;
+  while (i < bounds.length && seconds > bounds[i]) i++;
+  return i;
 }
