@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import type { INestApplication } from '@nestjs/common';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import request from 'supertest';
@@ -21,7 +20,10 @@ import { renderExposition } from '../lib/scrape/render-exposition.js';
 import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
 import { ADAPTERS, createApp } from './helpers/create-app.js';
 import { find, parseSamples, type Sample } from './helpers/metrics-text.js';
-import { findSystemBinary } from './helpers/system-binary.js';
+import {
+  expectPromtoolAccepts,
+  findSystemBinary,
+} from './helpers/system-binary.js';
 
 const promtool = findSystemBinary(
   'promtool',
@@ -30,13 +32,7 @@ const promtool = findSystemBinary(
 );
 
 function promtoolCheck(text: string): void {
-  if (!promtool) return;
-  expect(
-    execFileSync(promtool, ['check', 'metrics'], {
-      input: text,
-      encoding: 'utf8',
-    }),
-  ).toBe('');
+  expectPromtoolAccepts(promtool, text);
 }
 
 const TRANSPORTS: readonly Transport[] = ['http', 'rpc', 'ws', 'queue'];

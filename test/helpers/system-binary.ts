@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { requireBinary } from './requirements.js';
 
 /**
@@ -15,4 +16,21 @@ export function findSystemBinary(
     debianPackage,
     skipped.replace(/\s+(are|is)$/, ''),
   );
+}
+
+/**
+ * Asserts that `promtool check metrics` finds nothing to report in `text`; does nothing when
+ * promtool is not installed (`findSystemBinary` already warned, or failed under CI).
+ */
+export function expectPromtoolAccepts(
+  promtool: string | undefined,
+  text: string,
+): void {
+  if (promtool === undefined) return;
+  expect(
+    execFileSync(promtool, ['check', 'metrics'], {
+      input: text,
+      encoding: 'utf8',
+    }),
+  ).toBe('');
 }
