@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CaptureLogger } from '../../test/helpers/capture-logger.js';
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { forgetReportedDegradations } from '../compat/degraded.js';
 import { limitLabelSets } from './limit-label-sets.js';
@@ -27,18 +28,13 @@ async function series(metric: {
 }
 
 describe('limitLabelSets', () => {
-  const warnings: string[] = [];
+  const logger = new CaptureLogger();
+  const warnings = () => logger.messagesAt('warn');
   let registry: Registry;
-  beforeAll(() =>
-    Logger.overrideLogger({
-      log: () => undefined,
-      error: () => undefined,
-      warn: (message: unknown) => warnings.push(String(message)),
-    }),
-  );
+  beforeAll(() => Logger.overrideLogger(logger));
   afterAll(() => Logger.overrideLogger(new Logger()));
   beforeEach(() => {
-    warnings.length = 0;
+    logger.lines.length = 0;
     registry = new Registry();
   });
 
@@ -68,7 +64,7 @@ describe('limitLabelSets', () => {
       'kind:b=3',
       'kind:OVERFLOW=3',
     ]);
-    expect(warnings).toEqual([
+    expect(warnings()).toEqual([
       expect.stringContaining(
         'metric "jobs_total" reached 2 label sets (option "maxSeries")',
       ),
@@ -197,7 +193,7 @@ describe('limitLabelSets', () => {
       new Counter({ name: 'other_total', help: 'h', registers: [registry] }),
       1,
     );
-    expect(warnings).toEqual([
+    expect(warnings()).toEqual([
       'nestjs-metrics: prom-client: Metric#type, #labelNames, #enableExemplars is not as this version expects; maxSeries does not bound the label sets of MetricsService and @Timed/@Counted metrics. Everything else is measured as usual.',
     ]);
   });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CaptureLogger } from '../../test/helpers/capture-logger.js';
 import { SeriesStore, type RouteSeries } from './series-store.js';
 import type { ErrorType, RequestRecord } from './request-record.js';
 
@@ -41,16 +42,11 @@ function errors(store: SeriesStore): string[] {
 }
 
 describe('SeriesStore', () => {
-  const warnings: string[] = [];
-  beforeAll(() =>
-    Logger.overrideLogger({
-      log: () => undefined,
-      error: () => undefined,
-      warn: (message: unknown) => warnings.push(String(message)),
-    }),
-  );
+  const logger = new CaptureLogger();
+  const warnings = () => logger.messagesAt('warn');
+  beforeAll(() => Logger.overrideLogger(logger));
   afterAll(() => Logger.overrideLogger(new Logger()));
-  beforeEach(() => (warnings.length = 0));
+  beforeEach(() => (logger.lines.length = 0));
 
   it('resolves one series per transport, method and route', () => {
     const store = new SeriesStore([1], 10, FAMILIES);
@@ -125,8 +121,8 @@ describe('SeriesStore', () => {
       'http OVERFLOW OVERFLOW OVERFLOW 4',
       'rpc OVERFLOW OVERFLOW OVERFLOW 1',
     ]);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain(
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]).toContain(
       'metric "requests_total" reached 2 label sets (option "maxSeries")',
     );
   });
@@ -146,7 +142,7 @@ describe('SeriesStore', () => {
       'http OVERFLOW OVERFLOW timeout 1',
       'http OVERFLOW OVERFLOW forbidden 1',
     ]);
-    expect(warnings.some((w) => w.includes('"errors_total"'))).toBe(true);
+    expect(warnings().some((w) => w.includes('"errors_total"'))).toBe(true);
   });
 
   it('counts requests in flight per transport, declared ones at 0', () => {

@@ -33,6 +33,13 @@ export class CaptureLogger implements LoggerService {
     return this.lines.filter((line) => pattern.test(line.message));
   }
 
+  /** The messages logged at `level`, in order. */
+  messagesAt(level: LogLine['level']): string[] {
+    return this.lines
+      .filter((line) => line.level === level)
+      .map((line) => line.message);
+  }
+
   private keep(level: LogLine['level'], message: unknown) {
     this.lines.push({ level, message: String(message) });
   }
