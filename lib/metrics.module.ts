@@ -27,6 +27,7 @@ import { METRICS_SOURCE } from './scrape/metrics-source.js';
 import { createMetricsSource } from './scrape/metrics-source.factory.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import { firstDifference } from './http/one-instrumentation-per-app.js';
+import { LogErrorEvents } from './logs/log-error-events.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -98,6 +99,7 @@ function memoised(
     PushgatewayPusher,
     QueueMetricsLifecycle,
     MetricsServer,
+    LogErrorEvents,
   ],
   exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })
