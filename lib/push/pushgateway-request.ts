@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { runAsLibraryCall } from '../client/library-calls.js';
 import type { ResolvedPushgatewayOptions } from '../interfaces/pushgateway-options.interface.js';
 
 /**
@@ -42,14 +43,16 @@ export function putMetrics(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, {
-      method: 'PUT',
-      agent: false,
-      headers: {
-        'Content-Type': contentType,
-        'Content-Length': Buffer.byteLength(body),
-      },
-    });
+    const req = runAsLibraryCall(() =>
+      send(url, {
+        method: 'PUT',
+        agent: false,
+        headers: {
+          'Content-Type': contentType,
+          'Content-Length': Buffer.byteLength(body),
+        },
+      }),
+    );
     req.on('socket', (socket) => socket.unref());
     const onAbort = () => req.destroy(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });
