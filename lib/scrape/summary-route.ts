@@ -1,11 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
@@ -22,13 +16,14 @@ import { SummaryEndpoint } from './summary-endpoint.js';
  * Serves the summary path on the app's own HTTP server (Express or Fastify), unless `port` moves
  * it to the metrics server, `summary` is `false` or `enabled` is `false`. Its few dependencies
  * make Nest run its `onModuleInit` before the HTTP instrumentation's, so on Express the route
- * counts among the app's routes (the summary path is not measured, like the metrics path).
+ * counts among the app's routes (the summary path is not measured, like the metrics path). It
+ * logs nothing: the start-up line names where the metrics path is served, and the summary path
+ * is derived from it unless `summary.path` says otherwise.
  */
 @Injectable()
-export class SummaryRoute implements OnModuleInit, OnApplicationBootstrap {
+export class SummaryRoute implements OnModuleInit {
   private readonly logger = new Logger('MetricsModule');
   private endpoint: SummaryEndpoint | undefined;
-  private served: string | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -59,12 +54,6 @@ export class SummaryRoute implements OnModuleInit, OnApplicationBootstrap {
     } else {
       adapter.get(path, handle);
     }
-    this.served = path;
-  }
-
-  onApplicationBootstrap(): void {
-    if (this.served !== undefined)
-      this.logger.log(`Serving ${this.served} on the app's HTTP server`);
   }
 
   private summaryEndpoint(): SummaryEndpoint {
