@@ -8,6 +8,7 @@ import {
   Param,
   type INestApplication,
 } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import request from 'supertest';
 import {
   MetricsModule,
@@ -439,6 +440,50 @@ describe.each(ADAPTERS)('The summary on %s', (adapter: AdapterName) => {
     await request(app.getHttpServer()).get('/metrics/summary').expect(404);
     await send(app, '/ok', 1);
     expect((await app.get(MetricsService).summary()).transports).toEqual({});
+  });
+  it('lets an app GET route at the summary path answer, with a warning', async () => {
+    @Controller('metrics')
+    class OwnSummaryController {
+      @Get('summary')
+      own() {
+        return 'app route';
+      }
+    }
+    @Module({
+      imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+      controllers: [OwnSummaryController],
+    })
+    class OwnSummaryModule {}
+    logger = new CaptureLogger();
+    app = await createApp({ imports: [OwnSummaryModule] }, undefined, adapter, {
+      logger,
+    });
+    const response = await request(app.getHttpServer()).get('/metrics/summary');
+    expect(response.text).toBe('app route');
+    expect(
+      logger.matching(
+        /^The summary path \/metrics\/summary is not served: the app has a GET route there\.$/,
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('reads on its timer while the app runs, and stops in app.close()', async () => {
+    /** A real registry that counts the timer's readings of the duration family. */
+    class CountingRegistry extends Registry {
+      readings = 0;
+      override getSingleMetric(name: string) {
+        if (name === 'request_duration_seconds') this.readings += 1;
+        return super.getSingleMetric(name);
+      }
+    }
+    const registry = new CountingRegistry();
+    // A tenth of a 1 s window: a reading every 100 ms.
+    await start({ registry, summary: { windowSeconds: 1 } });
+    await eventually(() => expect(registry.readings).toBeGreaterThan(2));
+    await app.close();
+    const after = registry.readings;
+    await sleep(350);
+    expect(registry.readings).toBe(after);
   });
 });
 
