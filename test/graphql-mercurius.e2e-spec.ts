@@ -22,7 +22,10 @@ const makeApp: MakeGraphqlApp = (metricsOptions = {}) =>
   startFixture(fixture, metricsOptions);
 
 describe('GraphQL operations on Mercurius (Fastify)', () => {
-  describeHttpOperations(makeApp, { trailingNewline: false });
+  describeHttpOperations(makeApp, {
+    trailingNewline: false,
+    httpRoute: '/graphql',
+  });
 });
 
 describe('GraphQL subscriptions on Mercurius', () => {

@@ -156,6 +156,7 @@ function prepareMercurius(
         : [hook, ...(Array.isArray(given) ? given : [given])];
   }
   options.hooks = hooks;
+  measuring.measureSubscriptions(options.schema);
   const format =
     typeof options.errorFormatter === 'function'
       ? (options.errorFormatter as MercuriusErrorFormatter)

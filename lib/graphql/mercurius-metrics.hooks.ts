@@ -17,6 +17,11 @@ interface MercuriusContext {
   readonly operationId?: number;
 }
 
+/** What the hooks read of a Mercurius subscription context: the connection's upgrade request. */
+interface SubscriptionContext {
+  readonly request?: unknown;
+}
+
 /** Mercurius' `errorFormatter(execution, context)` option (public). */
 export type MercuriusErrorFormatter = (
   execution: { readonly errors?: readonly unknown[]; readonly data?: unknown },
@@ -53,9 +58,29 @@ export class MercuriusMetricsHooks {
     private readonly parse: Parse | undefined,
   ) {}
 
+  /** Subscribes by connection (the upgrade request) and subscription id, until set up. */
+  private readonly subscribing = new WeakMap<object, Map<unknown, Pending>>();
+
   /** The hooks, by Mercurius hook name. */
   hooks(): Record<string, (...args: never[]) => Promise<void>> {
     return {
+      preSubscriptionParsing: async (
+        _schema: unknown,
+        source: unknown,
+        context: SubscriptionContext,
+        id: unknown,
+      ) => this.subscribeStarted(source, context, id),
+      preSubscriptionExecution: async (
+        _schema: unknown,
+        document: OperationDocument,
+        context: SubscriptionContext,
+        id: unknown,
+      ) => {
+        const pending = this.subscribingOf(context)?.get(id);
+        if (pending !== undefined) pending.document = document;
+      },
+      onSubscriptionConnectionClose: async (context: SubscriptionContext) =>
+        this.connectionClosed(context),
       preParsing: async (_schema: unknown, source: unknown, context: unknown) =>
         this.preParsing(source, context as MercuriusContext),
       preValidation: async (
@@ -81,6 +106,157 @@ export class MercuriusMetricsHooks {
         context: object,
       ) => this.resolved(execution, context),
     };
+  }
+
+  /**
+   * Wraps the `subscribe` of each root field of the schema's subscription type (graphql-js'
+   * public field definitions, which Mercurius' `subscribe()` calls): a subscribe is set up when
+   * it returns its event stream, refused when it throws, and over when Mercurius returns that
+   * stream (the client completed it, or its connection closed, with or without a close frame).
+   */
+  measureSubscriptions(schema: unknown): void {
+    const type = (
+      schema as { getSubscriptionType?: () => unknown } | null
+    )?.getSubscriptionType?.() as
+      | { getFields(): Record<string, { subscribe?: unknown }> }
+      | null
+      | undefined;
+    if (type === null || type === undefined) return;
+    for (const [name, field] of Object.entries(type.getFields())) {
+      const subscribe = field.subscribe;
+      if (typeof subscribe !== 'function') continue;
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const hooks = this;
+      field.subscribe = function (
+        this: unknown,
+        root: unknown,
+        args: unknown,
+        context: SubscriptionContext & { id?: unknown },
+        info: unknown,
+      ): unknown {
+        const pending = hooks.takeSubscribing(context);
+        if (pending === undefined)
+          return subscribe.call(this, root, args, context, info);
+        let result: unknown;
+        try {
+          result = subscribe.call(this, root, args, context, info);
+        } catch (error) {
+          hooks.subscribeRefused(pending, error, name);
+          throw error;
+        }
+        if (isPromiseLike(result))
+          return Promise.resolve(result).then(
+            (stream) => hooks.subscribed(pending, stream, name),
+            (error: unknown) => {
+              hooks.subscribeRefused(pending, error, name);
+              throw error;
+            },
+          );
+        return hooks.subscribed(pending, result, name);
+      };
+    }
+  }
+
+  private subscribeStarted(
+    source: unknown,
+    context: SubscriptionContext,
+    id: unknown,
+  ): void {
+    const connection = context?.request;
+    if (connection === null || typeof connection !== 'object') return;
+    const operation = this.instrumentation.operationStarted(
+      source,
+      undefined,
+      undefined,
+      'subscription',
+    );
+    if (operation === undefined) return;
+    let pending = this.subscribing.get(connection);
+    if (pending === undefined) {
+      pending = new Map();
+      this.subscribing.set(connection, pending);
+    }
+    pending.set(id, {
+      operation,
+      source: typeof source === 'string' ? source : '',
+      executing: true,
+    });
+  }
+
+  private subscribingOf(
+    context: SubscriptionContext | undefined,
+  ): Map<unknown, Pending> | undefined {
+    const connection = context?.request;
+    return connection !== null && typeof connection === 'object'
+      ? this.subscribing.get(connection)
+      : undefined;
+  }
+
+  private takeSubscribing(
+    context: (SubscriptionContext & { id?: unknown }) | undefined,
+  ): Pending | undefined {
+    const pending = this.subscribingOf(context);
+    const found = pending?.get(context?.id);
+    if (found !== undefined) pending!.delete(context?.id);
+    return found;
+  }
+
+  private subscribed(
+    pending: Pending,
+    stream: unknown,
+    field: string,
+  ): unknown {
+    if (stream instanceof Error || !isAsyncIterable(stream)) {
+      this.subscribeRefused(pending, stream, field);
+      return stream;
+    }
+    const { operation } = pending;
+    this.instrumentation.operationEnded(
+      operation,
+      { document: pending.document, responseBytes: 0 },
+      true,
+    );
+    const iterator = stream[Symbol.asyncIterator]();
+    const leave = () => this.instrumentation.subscriptionLeft(operation);
+    const measured: AsyncIterableIterator<unknown> = {
+      next: async (...args: [] | [unknown]) => {
+        const result = await iterator.next(...args);
+        if (result.done === true) leave();
+        return result;
+      },
+      return: async (value?: unknown) => {
+        leave();
+        return iterator.return !== undefined
+          ? iterator.return(value)
+          : { done: true, value };
+      },
+      throw: async (error?: unknown) => {
+        leave();
+        if (iterator.throw !== undefined) return iterator.throw(error);
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return measured;
+      },
+    };
+    return measured;
+  }
+
+  private subscribeRefused(pending: Pending, error: unknown, field: string) {
+    this.instrumentation.operationEnded(pending.operation, {
+      document: pending.document,
+      errors: [{ originalError: error, path: [field] }],
+      responseBytes: 0,
+    });
+  }
+
+  /** Subscribes of a closed connection that were never set up (refused before their resolver ran). */
+  private connectionClosed(context: SubscriptionContext | undefined): void {
+    const pending = this.subscribingOf(context);
+    if (pending === undefined) return;
+    for (const left of pending.values())
+      this.instrumentation.operationAbandoned(left.operation);
+    pending.clear();
   }
 
   /** Wraps Mercurius' error formatter (the app's, or Mercurius' default one). */
@@ -208,4 +384,22 @@ function requestPayload(context: MercuriusContext): {
     }
   }
   return { variables, operationName };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[
+      Symbol.asyncIterator
+    ] === 'function'
+  );
 }
