@@ -5,9 +5,18 @@ import { MetricsModule, UNMATCHED_ROUTE } from '../lib/index.js';
 import { ADAPTERS, createApp, type AdapterName } from './helpers/create-app.js';
 import { BooksResolver } from './fixtures/graphql.fixtures.js';
 import { ApolloTestDriver } from './fixtures/graphql-apollo.driver.js';
-import { listeningTarget } from './fixtures/graphql-clients.js';
+import {
+  GraphqlWsClient,
+  listeningTarget,
+  requestBytesOf,
+  type GraphqlTarget,
+} from './fixtures/graphql-clients.js';
+import { eventually, sum } from './helpers/metrics-text.js';
 import {
   describeHttpOperations,
+  errors,
+  inFlight,
+  requests,
   type MakeGraphqlApp,
 } from './fixtures/graphql-cases.js';
 import { describeSubscriptions } from './fixtures/graphql-subscription-cases.js';
@@ -50,3 +59,55 @@ describe.each(ADAPTERS)(
     describeSubscriptions(makeApp(adapter));
   },
 );
+
+describe('GraphQL over graphql-ws on Apollo Server: what only the websocket does', () => {
+  let target: GraphqlTarget | undefined;
+  const clients: GraphqlWsClient[] = [];
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.terminate();
+    await target?.close();
+    target = undefined;
+  });
+
+  it('counts a subscribe that does not parse as a subscription with error_type deserialization', async () => {
+    target = await makeApp('express')();
+    const client = await GraphqlWsClient.connect(target.wsUrl);
+    clients.push(client);
+    client.subscribe({ query: 'subscription OnBook {' });
+    await new Promise<void>((resolve) => client.socket.once('close', resolve));
+    await eventually(async () => {
+      const samples = await target!.scrape();
+      expect(
+        errors(samples, {
+          method: 'subscription',
+          route: '_anonymous',
+          error_type: 'deserialization',
+        }),
+      ).toBe(1);
+      expect(requests(samples, {})).toBe(1);
+      expect(inFlight(samples)).toEqual([0]);
+    });
+  });
+
+  it('counts a query sent over the websocket as a query, with the bytes of its result', async () => {
+    target = await makeApp('express')();
+    const client = await GraphqlWsClient.connect(target.wsUrl);
+    clients.push(client);
+    const body = { query: 'query Greet { hello }' };
+    client.subscribe(body);
+    const [next] = await client.waitFor((m) => m.type === 'next');
+    await eventually(async () => {
+      const samples = await target!.scrape();
+      expect(
+        requests(samples, { method: 'query', route: 'Greet', status: 'ok' }),
+      ).toBe(1);
+      expect(
+        sum(samples, 'request_bytes_total', { transport: 'graphql' }),
+      ).toBe(requestBytesOf(body));
+      expect(
+        sum(samples, 'response_bytes_total', { transport: 'graphql' }),
+      ).toBe(Buffer.byteLength(JSON.stringify(next.payload)));
+      expect(inFlight(samples)).toEqual([0]);
+    });
+  });
+});

@@ -5,8 +5,12 @@ import {
 } from './fixtures/graphql-child.js';
 import {
   describeHttpOperations,
+  errors,
+  inFlight,
   type MakeGraphqlApp,
 } from './fixtures/graphql-cases.js';
+import { GraphqlWsClient } from './fixtures/graphql-clients.js';
+import { eventually } from './helpers/metrics-text.js';
 import { describeSubscriptions } from './fixtures/graphql-subscription-cases.js';
 
 // Mercurius (through @fastify/static) loads ES-only packages that jest's module runtime cannot
@@ -30,4 +34,31 @@ describe('GraphQL operations on Mercurius (Fastify)', () => {
 
 describe('GraphQL subscriptions on Mercurius', () => {
   describeSubscriptions(makeApp);
+});
+
+describe('GraphQL subscriptions on Mercurius: a subscribe refused before its resolver ran', () => {
+  it('is in flight until its connection closes, then counted as aborted', async () => {
+    const target = await makeApp();
+    const client = await GraphqlWsClient.connect(target.wsUrl);
+    try {
+      client.subscribe({ query: 'subscription Nope { nothing }' });
+      await client.waitFor((m) => m.type === 'error');
+      expect(inFlight(await target.scrape())).toEqual([1]);
+      await client.close();
+      await eventually(async () => {
+        const samples = await target.scrape();
+        expect(
+          errors(samples, {
+            method: 'subscription',
+            route: 'Nope',
+            error_type: 'aborted',
+          }),
+        ).toBe(1);
+        expect(inFlight(samples)).toEqual([0]);
+      });
+    } finally {
+      client.terminate();
+      await target.close();
+    }
+  });
 });

@@ -148,13 +148,14 @@ export class GraphqlInstrumentation {
   operationAbandoned(
     operation: GraphqlOperation | undefined,
     errorType: ErrorType = 'aborted',
+    document?: OperationDocument,
   ): void {
     if (operation === undefined) return;
     if (operation.ended) {
       this.subscriptionLeft(operation);
       return;
     }
-    this.operationEnded(operation, { errorType, responseBytes: 0 });
+    this.operationEnded(operation, { document, errorType, responseBytes: 0 });
   }
 }
 

@@ -68,12 +68,12 @@ export class GraphqlMetricsLifecycle implements OnModuleInit {
       if (kind === undefined) continue;
       const instrumentation = (this.instrumentation ??=
         new GraphqlInstrumentation(this.metrics));
+      const packages = await driverPackages(kind);
       if (kind === 'apollo')
         beforeDriverStart(driver, (options) =>
-          prepareApollo(instrumentation, options),
+          prepareApollo(instrumentation, options, packages.parse),
         );
       else {
-        const packages = await mercuriusPackages();
         beforeDriverStart(driver, (options) =>
           prepareMercurius(instrumentation, options, packages),
         );
@@ -86,6 +86,7 @@ export class GraphqlMetricsLifecycle implements OnModuleInit {
 function prepareApollo(
   instrumentation: GraphqlInstrumentation,
   options: Options,
+  parse: DriverPackages['parse'],
 ): void {
   const plugins = Array.isArray(options.plugins) ? options.plugins : [];
   options.plugins = [...plugins, apolloMetricsPlugin(instrumentation)];
@@ -100,36 +101,40 @@ function prepareApollo(
         given !== null && typeof given === 'object'
           ? (given as GraphqlWsHooks)
           : {},
+        parse,
       ),
     };
   } else if (options.installSubscriptionHandlers === true) {
     // The driver's default: graphql-ws with no options.
     options.subscriptions = {
-      'graphql-ws': withGraphqlWsMetrics(instrumentation, {}),
+      'graphql-ws': withGraphqlWsMetrics(instrumentation, {}, parse),
     };
   }
 }
 
-interface MercuriusPackages {
+interface DriverPackages {
   readonly defaultErrorFormatter: MercuriusErrorFormatter | undefined;
   readonly parse: ((source: string) => OperationDocument) | undefined;
 }
 
-/** Mercurius' default error formatter and graphql-js' `parse`, from the app's own packages. */
-async function mercuriusPackages(): Promise<MercuriusPackages> {
+/** graphql-js' `parse`, and for Mercurius its default error formatter, from the app's packages. */
+async function driverPackages(
+  kind: 'apollo' | 'mercurius',
+): Promise<DriverPackages> {
   let defaultErrorFormatter: MercuriusErrorFormatter | undefined;
-  let parse: MercuriusPackages['parse'];
-  try {
-    const mercurius = (await import('mercurius')) as unknown as {
-      default?: { defaultErrorFormatter?: MercuriusErrorFormatter };
-      defaultErrorFormatter?: MercuriusErrorFormatter;
-    };
-    defaultErrorFormatter =
-      mercurius.defaultErrorFormatter ??
-      mercurius.default?.defaultErrorFormatter;
-  } catch {
-    defaultErrorFormatter = undefined;
-  }
+  let parse: DriverPackages['parse'];
+  if (kind === 'mercurius')
+    try {
+      const mercurius = (await import('mercurius')) as unknown as {
+        default?: { defaultErrorFormatter?: MercuriusErrorFormatter };
+        defaultErrorFormatter?: MercuriusErrorFormatter;
+      };
+      defaultErrorFormatter =
+        mercurius.defaultErrorFormatter ??
+        mercurius.default?.defaultErrorFormatter;
+    } catch {
+      defaultErrorFormatter = undefined;
+    }
   try {
     const graphql = await import('graphql');
     parse = (source) =>
@@ -144,7 +149,7 @@ async function mercuriusPackages(): Promise<MercuriusPackages> {
 function prepareMercurius(
   instrumentation: GraphqlInstrumentation,
   options: Options,
-  packages: MercuriusPackages,
+  packages: DriverPackages,
 ): void {
   const measuring = new MercuriusMetricsHooks(instrumentation, packages.parse);
   const hooks: Options = { ...(options.hooks as Options | undefined) };

@@ -5,10 +5,13 @@ import type {
 } from './graphql-instrumentation.js';
 import { resultBytes } from './graphql-instrumentation.js';
 
-/** graphql-ws' close code for a message it could not handle (a document that did not parse). */
-const BAD_REQUEST = 4400;
-
 type Hook = (...args: never[]) => unknown;
+
+/** A subscribe in progress: its operation, and its document text. */
+interface Subscribe {
+  readonly operation: GraphqlOperation;
+  readonly query: unknown;
+}
 
 interface SubscribePayload {
   readonly query?: unknown;
@@ -38,9 +41,11 @@ export interface GraphqlWsHooks {
 export function withGraphqlWsMetrics(
   instrumentation: GraphqlInstrumentation,
   given: GraphqlWsHooks,
+  /** graphql-js `parse`: tells a subscribe graphql-ws gave up on without a hook that did not parse. */
+  parse?: (source: string) => unknown,
 ): GraphqlWsHooks {
-  const byConnection = new WeakMap<object, Map<string, GraphqlOperation>>();
-  const operationsOf = (ctx: unknown): Map<string, GraphqlOperation> => {
+  const byConnection = new WeakMap<object, Map<string, Subscribe>>();
+  const operationsOf = (ctx: unknown): Map<string, Subscribe> => {
     const key = typeof ctx === 'object' && ctx !== null ? ctx : byConnection;
     let operations = byConnection.get(key);
     if (operations === undefined) {
@@ -61,6 +66,16 @@ export function withGraphqlWsMetrics(
       ? (hook as (...a: unknown[]) => unknown)(...args)
       : undefined;
 
+  const parses = (query: unknown): boolean => {
+    if (parse === undefined || typeof query !== 'string') return true;
+    try {
+      parse(query);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   return {
     ...given,
     onSubscribe: (ctx: unknown, id: string, payload: SubscribePayload) => {
@@ -71,7 +86,8 @@ export function withGraphqlWsMetrics(
           payload?.operationName,
           'subscription',
         );
-        if (operation !== undefined) operationsOf(ctx).set(id, operation);
+        if (operation !== undefined)
+          operationsOf(ctx).set(id, { operation, query: payload?.query });
       });
       return call(given.onSubscribe, [ctx, id, payload]);
     },
@@ -91,7 +107,7 @@ export function withGraphqlWsMetrics(
       ]);
       const final = replaced ?? result;
       safely(() => {
-        const operation = operationsOf(ctx).get(id);
+        const operation = operationsOf(ctx).get(id)?.operation;
         if (isAsyncIterable(final))
           instrumentation.operationEnded(
             operation,
@@ -115,7 +131,7 @@ export function withGraphqlWsMetrics(
     ) => {
       const replaced = await call(given.onError, [ctx, id, payload, errors]);
       safely(() =>
-        instrumentation.operationEnded(operationsOf(ctx).get(id), {
+        instrumentation.operationEnded(operationsOf(ctx).get(id)?.operation, {
           errors,
           responseBytes: resultBytes(replaced ?? errors),
         }),
@@ -125,22 +141,20 @@ export function withGraphqlWsMetrics(
     onComplete: (ctx: unknown, id: string, payload: unknown) => {
       safely(() => {
         const operations = operationsOf(ctx);
-        instrumentation.operationAbandoned(operations.get(id));
+        instrumentation.operationAbandoned(operations.get(id)?.operation);
         operations.delete(id);
       });
       return call(given.onComplete, [ctx, id, payload]);
     },
     onClose: (ctx: unknown, code: unknown, reason: unknown) => {
       safely(() => {
-        // Subscribes graphql-ws gave up on without a hook: a document that did not parse closes
-        // the socket with 4400 and the parser's message.
-        const unparsed =
-          code === BAD_REQUEST && String(reason).startsWith('Syntax Error');
+        // Subscribes graphql-ws gave up on without a hook (it threw while handling the message,
+        // and closed the socket): a document that did not parse, or an error of the app's code.
         const operations = operationsOf(ctx);
-        for (const operation of operations.values())
+        for (const { operation, query } of operations.values())
           instrumentation.operationAbandoned(
             operation,
-            unparsed ? 'deserialization' : 'aborted',
+            !operation.ended && !parses(query) ? 'deserialization' : 'aborted',
           );
         operations.clear();
       });

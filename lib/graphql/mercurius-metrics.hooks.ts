@@ -255,7 +255,11 @@ export class MercuriusMetricsHooks {
     const pending = this.subscribingOf(context);
     if (pending === undefined) return;
     for (const left of pending.values())
-      this.instrumentation.operationAbandoned(left.operation);
+      this.instrumentation.operationAbandoned(
+        left.operation,
+        'aborted',
+        left.document,
+      );
     pending.clear();
   }
 
