@@ -11,7 +11,9 @@ import {
   requestBytesOf,
   type GraphqlTarget,
 } from './fixtures/graphql-clients.js';
-import { eventually, sum } from './helpers/metrics-text.js';
+import request from 'supertest';
+import { eventually, scrape, sum } from './helpers/metrics-text.js';
+import { HttpFixtureModule } from './fixtures/http-fixture.module.js';
 import {
   describeHttpOperations,
   errors,
@@ -109,5 +111,23 @@ describe('GraphQL over graphql-ws on Apollo Server: what only the websocket does
       ).toBe(Buffer.byteLength(JSON.stringify(next.payload)));
       expect(inFlight(samples)).toEqual([0]);
     });
+  });
+});
+
+describe('An app without GraphQL', () => {
+  it('exports no graphql series', async () => {
+    const app = await createApp({
+      imports: [MetricsModule.forRoot(), HttpFixtureModule],
+    });
+    try {
+      await request(app.getHttpServer()).get('/items').expect(200);
+      const samples = await scrape(app);
+      expect(samples.some((s) => s.labels.transport === 'http')).toBe(true);
+      expect(samples.filter((s) => s.labels.transport === 'graphql')).toEqual(
+        [],
+      );
+    } finally {
+      await app.close();
+    }
   });
 });
