@@ -131,3 +131,47 @@ describe('An app without GraphQL', () => {
     }
   });
 });
+
+describe('Two GraphQL apps in one process', () => {
+  it('each counts its own operations', async () => {
+    const first = await makeApp('express')();
+    const second = await makeApp('fastify')();
+    try {
+      await first.post({ query: 'query One { hello }' });
+      for (let i = 0; i < 2; i++)
+        await second.post({ query: 'query Two { hello }' });
+      const [a, b] = [await first.scrape(), await second.scrape()];
+      expect(requests(a, { route: 'One' })).toBe(1);
+      expect(requests(a, { route: 'Two' })).toBe(0);
+      expect(requests(b, { route: 'Two' })).toBe(2);
+      expect(requests(b, { route: 'One' })).toBe(0);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
+describe('GraphQLModule imported before a non-global metrics module', () => {
+  it('still has its operations measured', async () => {
+    const target = await listeningTarget(
+      await createApp({
+        imports: [
+          GraphQLModule.forRoot<ApolloDriverConfig>({
+            driver: ApolloTestDriver,
+            autoSchemaFile: true,
+            graphiql: false,
+          }),
+          MetricsModule.forRoot({ isGlobal: false }),
+        ],
+        providers: [BooksResolver],
+      }),
+    );
+    try {
+      await target.post({ query: 'query Late { hello }' });
+      expect(requests(await target.scrape(), { route: 'Late' })).toBe(1);
+    } finally {
+      await target.close();
+    }
+  });
+});

@@ -56,11 +56,6 @@ export class GraphqlMetricsLifecycle implements OnModuleInit {
       });
   }
 
-  /** The app's GraphQL drivers that are measured. */
-  get measuredDrivers(): number {
-    return this.drivers.length;
-  }
-
   async onModuleInit(): Promise<void> {
     for (const wrapper of this.drivers) {
       const driver: unknown = wrapper.instance;
