@@ -14,7 +14,8 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
 
 /**
  * Default buckets of `request_duration_seconds` per transport, in seconds: HTTP's end at 10 s;
- * RPC and WebSocket handlers add 30 s and 1 min; queue jobs run for minutes, so theirs reach 30 min.
+ * RPC and WebSocket handlers add 30 s and 1 min; queue jobs run for minutes, so theirs reach 30 min;
+ * GraphQL operations are answered within an HTTP request, so they take HTTP's.
  */
 export const DEFAULT_TRANSPORT_BUCKETS: Readonly<
   Record<'http' | 'rpc' | 'ws' | 'queue' | 'graphql', readonly number[]>
