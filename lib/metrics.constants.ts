@@ -14,10 +14,11 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
 
 /**
  * Default buckets of `request_duration_seconds` per transport, in seconds: HTTP's end at 10 s;
- * RPC and WebSocket handlers add 30 s and 1 min; queue jobs run for minutes, so theirs reach 30 min.
+ * RPC and WebSocket handlers add 30 s and 1 min; queue jobs run for minutes, so theirs reach 30 min;
+ * GraphQL operations are answered within an HTTP request, so they take HTTP's.
  */
 export const DEFAULT_TRANSPORT_BUCKETS: Readonly<
-  Record<'http' | 'rpc' | 'ws' | 'queue', readonly number[]>
+  Record<'http' | 'rpc' | 'ws' | 'queue' | 'graphql', readonly number[]>
 > = Object.freeze({
   http: DEFAULT_DURATION_BUCKETS,
   rpc: Object.freeze([...DEFAULT_DURATION_BUCKETS, 30, 60]),
@@ -26,6 +27,7 @@ export const DEFAULT_TRANSPORT_BUCKETS: Readonly<
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
     600, 1800,
   ]),
+  graphql: DEFAULT_DURATION_BUCKETS,
 });
 
 /**

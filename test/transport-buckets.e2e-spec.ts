@@ -130,12 +130,12 @@ describe('Duration buckets per transport', () => {
     [
       'a string',
       'fast',
-      'nestjs-metrics: option "buckets" must be a non-empty array of finite, positive, strictly increasing numbers, or an object of such arrays by transport { http, rpc, ws, queue }; got "fast".',
+      'nestjs-metrics: option "buckets" must be a non-empty array of finite, positive, strictly increasing numbers, or an object of such arrays by transport { http, rpc, ws, queue, graphql }; got "fast".',
     ],
     [
       'an unknown transport',
       { grpc: [1] },
-      'nestjs-metrics: option "buckets.grpc" must be one of http, rpc, ws, queue (unknown option); got "grpc".',
+      'nestjs-metrics: option "buckets.grpc" must be one of http, rpc, ws, queue, graphql (unknown option); got "grpc".',
     ],
     [
       'a bad list of one transport',
@@ -163,6 +163,7 @@ describe('Duration buckets per transport', () => {
       rpc: DEFAULT_TRANSPORT_BUCKETS.rpc,
       ws: DEFAULT_TRANSPORT_BUCKETS.ws,
       queue: [1, 60, 3600],
+      graphql: DEFAULT_TRANSPORT_BUCKETS.graphql,
     });
   });
 });

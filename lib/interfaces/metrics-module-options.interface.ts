@@ -24,6 +24,7 @@ export interface TransportBucketsOption {
   rpc?: number[];
   ws?: number[];
   queue?: number[];
+  graphql?: number[];
 }
 
 /** Options of `MetricsModule.forRoot()` and of the factory of `forRootAsync()`. */
@@ -40,7 +41,7 @@ export interface MetricsModuleOptions {
   defaultLabels?: Record<string, string>;
   /**
    * Buckets of `request_duration_seconds`, in seconds: one list for every transport, or a list per
-   * transport (`{ http?, rpc?, ws?, queue? }`; those left out keep their default). Default
+   * transport (`{ http?, rpc?, ws?, queue?, graphql? }`; those left out keep their default). Default
    * `DEFAULT_TRANSPORT_BUCKETS`: the OpenTelemetry HTTP buckets (to 10 s) for HTTP, those plus
    * 30 s and 1 min for rpc and ws, 5 ms to 30 min for queue jobs. `@Timed` and
    * `MetricsService.histogram()` take the HTTP list.

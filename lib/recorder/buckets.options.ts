@@ -34,6 +34,7 @@ const TRANSPORTS: ReadonlySet<string> = new Set<Transport>([
   'rpc',
   'ws',
   'queue',
+  'graphql',
 ]);
 
 /**
@@ -44,13 +45,19 @@ export function resolveTransportBuckets(buckets: unknown): TransportBuckets {
   if (buckets === undefined) return DEFAULT_TRANSPORT_BUCKETS;
   if (Array.isArray(buckets)) {
     const list = resolveBuckets(buckets, 'buckets') as readonly number[];
-    return Object.freeze({ http: list, rpc: list, ws: list, queue: list });
+    return Object.freeze({
+      http: list,
+      rpc: list,
+      ws: list,
+      queue: list,
+      graphql: list,
+    });
   }
   const given = resolveObject(
     buckets,
     'buckets',
     TRANSPORTS,
-    `${RULE}, or an object of such arrays by transport { http, rpc, ws, queue }`,
+    `${RULE}, or an object of such arrays by transport { http, rpc, ws, queue, graphql }`,
   );
   const resolved = { ...DEFAULT_TRANSPORT_BUCKETS };
   for (const transport of TRANSPORTS as ReadonlySet<Transport>) {

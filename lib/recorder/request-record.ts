@@ -1,5 +1,5 @@
 /** Where a measured request came in; every transport shares the request families. */
-export type Transport = 'http' | 'rpc' | 'ws' | 'queue';
+export type Transport = 'http' | 'rpc' | 'ws' | 'queue' | 'graphql';
 
 /**
  * The closed set of `error_type` label values.

@@ -83,7 +83,13 @@ export class SeriesStore {
     families: SeriesStoreFamilies = { status: [], error: [] },
   ) {
     this.bounds = isBucketList(bounds)
-      ? { http: bounds, rpc: bounds, ws: bounds, queue: bounds }
+      ? {
+          http: bounds,
+          rpc: bounds,
+          ws: bounds,
+          queue: bounds,
+          graphql: bounds,
+        }
       : bounds;
     this.statusLimit = new SeriesLimit(families.status, maxSeries);
     this.errorLimit = new SeriesLimit(families.error, maxSeries);
