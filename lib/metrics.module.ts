@@ -20,6 +20,7 @@ import { HttpMetricsLifecycle } from './http/http-metrics.lifecycle.js';
 import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
 import { MetricsServer } from './scrape/metrics-server.js';
 import { QueueMetricsLifecycle } from './queue/queue-metrics.lifecycle.js';
+import { QueueDepthLifecycle } from './queue/queue-depth.lifecycle.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import { TransportHandlersBinder } from './transports/transport-handlers.binder.js';
 import { PushgatewayPusher } from './push/pushgateway.pusher.js';
@@ -98,6 +99,7 @@ function memoised(
     TransportHandlersBinder,
     PushgatewayPusher,
     QueueMetricsLifecycle,
+    QueueDepthLifecycle,
     MetricsServer,
     LogErrorEvents,
   ],

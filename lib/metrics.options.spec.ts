@@ -34,6 +34,7 @@ describe('resolveOptions', () => {
       pushgateway: undefined,
       cluster: undefined,
       queueWaitBuckets: DEFAULT_QUEUE_WAIT_BUCKETS,
+      queueDepth: { cacheSeconds: 1, timeoutSeconds: 0.5 },
       port: undefined,
       host: undefined,
     });
@@ -82,7 +83,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host (unknown option); got "colour".',
     ],
     [
       'path',
