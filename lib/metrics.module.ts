@@ -23,6 +23,7 @@ import { QueueMetricsLifecycle } from './queue/queue-metrics.lifecycle.js';
 import { QueueDepthLifecycle } from './queue/queue-depth.lifecycle.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import { TransportHandlersBinder } from './transports/transport-handlers.binder.js';
+import { WsConnections } from './transports/ws-connections.js';
 import { PushgatewayPusher } from './push/pushgateway.pusher.js';
 import { METRICS_SOURCE } from './scrape/metrics-source.js';
 import { createMetricsSource } from './scrape/metrics-source.factory.js';
@@ -97,6 +98,7 @@ function memoised(
     MetricsEndpoint,
     HttpMetricsLifecycle,
     TransportHandlersBinder,
+    WsConnections,
     PushgatewayPusher,
     QueueMetricsLifecycle,
     QueueDepthLifecycle,
