@@ -20,6 +20,8 @@ import {
   type SettingName,
 } from './options/option-checks.js';
 import { REQUEST_FAMILIES } from './recorder/request-families.js';
+import { QUEUE_DEPTH_FAMILIES } from './queue/queue-depth.families.js';
+import { WS_CONNECTION_FAMILIES } from './transports/ws-connections.families.js';
 
 /** Checks the `prefix` option (or `METRICS_PREFIX`). */
 export function resolvePrefix(
@@ -60,6 +62,11 @@ export function libraryLabels(
   }
   for (const label of QUEUE_WAIT_LABELS)
     add(label, `a label of ${QUEUE_WAIT_METRIC}`);
+  for (const family of [
+    ...Object.values(QUEUE_DEPTH_FAMILIES),
+    ...Object.values(WS_CONNECTION_FAMILIES),
+  ])
+    for (const label of family.labels) add(label, `a label of ${family.name}`);
   if (clusterWorkerLabel)
     add(WORKER_LABEL, 'the label "cluster.workerLabel" adds');
   return new Map(

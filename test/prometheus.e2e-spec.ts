@@ -18,8 +18,8 @@ import {
   type VectorSample,
 } from './helpers/prometheus-server.js';
 import { findSystemBinary } from './helpers/system-binary.js';
-import { QUEUE_DEPTH_FAMILIES } from '../lib/queue/queue-depth.js';
-import { WS_CONNECTION_FAMILIES } from '../lib/transports/ws-connections.js';
+import { QUEUE_DEPTH_FAMILIES } from '../lib/queue/queue-depth.families.js';
+import { WS_CONNECTION_FAMILIES } from '../lib/transports/ws-connections.families.js';
 
 const prometheusBinary = findSystemBinary(
   'prometheus',

@@ -62,6 +62,15 @@ describe('queueDepth option', () => {
     expect(resolveOptions({ queueDepth: false }).queueDepth).toBeUndefined();
   });
 
+  it('keeps the labels of queue_jobs, queue_workers and ws_connections out of defaultLabels', () => {
+    expect(() => resolveOptions({ defaultLabels: { state: 'x' } })).toThrow(
+      'option "defaultLabels" must not use the label name "state" (a label of queue_jobs)',
+    );
+    expect(() => resolveOptions({ defaultLabels: { gateway: 'x' } })).toThrow(
+      'option "defaultLabels" must not use the label name "gateway" (a label of ws_connections; a label of ws_connections_total)',
+    );
+  });
+
   it.each([
     [{ cacheSeconds: -1 }, /"queueDepth.cacheSeconds" must be/],
     [{ timeoutSeconds: 0 }, /"queueDepth.timeoutSeconds" must be/],

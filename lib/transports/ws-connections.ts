@@ -9,20 +9,9 @@ import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-option
 import { isGateway } from '../nest-handler-metadata.js';
 import { RecordingFailureLog } from '../recorder/recording-failure-log.js';
 import { TransportHandlersBinder } from './transport-handlers.binder.js';
+import { WS_CONNECTION_FAMILIES } from './ws-connections.families.js';
 
-/** The families of WebSocket connections, described once (names before the `prefix`). */
-export const WS_CONNECTION_FAMILIES = {
-  current: {
-    name: 'ws_connections',
-    help: 'WebSocket clients connected to the gateway now.',
-    labels: ['gateway'],
-  },
-  opened: {
-    name: 'ws_connections_total',
-    help: 'WebSocket connections the gateway accepted.',
-    labels: ['gateway'],
-  },
-} as const;
+export { WS_CONNECTION_FAMILIES } from './ws-connections.families.js';
 
 const MEASURED = Symbol('nestjs-metrics:measured-connections');
 
