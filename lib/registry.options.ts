@@ -62,11 +62,16 @@ export function libraryLabels(
   }
   for (const label of QUEUE_WAIT_LABELS)
     add(label, `a label of ${QUEUE_WAIT_METRIC}`);
-  for (const family of [
+  const gauges = [
     ...Object.values(QUEUE_DEPTH_FAMILIES),
     ...Object.values(WS_CONNECTION_FAMILIES),
-  ])
-    for (const label of family.labels) add(label, `a label of ${family.name}`);
+  ];
+  for (const label of new Set(gauges.flatMap((f) => [...f.labels]))) {
+    const families = gauges.filter((f) =>
+      (f.labels as readonly string[]).includes(label),
+    );
+    add(label, `a label of ${families.map((f) => f.name).join(', ')}`);
+  }
   if (clusterWorkerLabel)
     add(WORKER_LABEL, 'the label "cluster.workerLabel" adds');
   return new Map(

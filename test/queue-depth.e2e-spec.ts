@@ -67,7 +67,7 @@ describe('queueDepth option', () => {
       'option "defaultLabels" must not use the label name "state" (a label of queue_jobs)',
     );
     expect(() => resolveOptions({ defaultLabels: { gateway: 'x' } })).toThrow(
-      'option "defaultLabels" must not use the label name "gateway" (a label of ws_connections; a label of ws_connections_total)',
+      'option "defaultLabels" must not use the label name "gateway" (a label of ws_connections, ws_connections_total)',
     );
   });
 
@@ -352,14 +352,17 @@ describe('queueDepth option', () => {
       expect(depth(await scrape(app!), name)?.jobs.waiting).toBe(2),
     );
 
-    // Slow again: the last reading is served, and the new streak is logged once.
+    // Slow again (Redis gets the commands, its answers are held): the last reading is served,
+    // no second reading is sent while the first waits, and the new streak is logged once.
     await direct.add('ok', {});
-    proxy.pause();
+    const mark = proxy.sentBytes();
+    proxy.holdAnswers();
     expect(depth(await scrape(app!), name)).toEqual({
       jobs: { ...none, waiting: 2 },
       workers: [0],
     });
     expect(depth(await scrape(app!), name)?.jobs.waiting).toBe(2);
+    expect(proxy.redisCommands(mark)).toHaveLength(3);
     expect(warnings().map((line) => line.message)).toEqual([
       expect.stringContaining('are left out'),
       `nestjs-metrics: the depth of queue "${name}" was not read within 200 ms; the last value read is served until Redis answers in time again.`,
