@@ -48,6 +48,7 @@ export class QueueDepthReader {
   private readonly sources: Source[];
   private round: Promise<void> | undefined;
   private roundStartedAt = Number.NEGATIVE_INFINITY;
+  private roundPending = false;
   private closed = false;
 
   constructor(
@@ -70,14 +71,19 @@ export class QueueDepthReader {
   async readings(): Promise<Map<string, QueueReading>> {
     if (!this.closed) {
       const now = performance.now();
+      // A round still under way serves too: both families of one scrape share it.
       if (
         this.round === undefined ||
-        now - this.roundStartedAt >= this.options.cacheSeconds * 1000
+        (!this.roundPending &&
+          now - this.roundStartedAt >= this.options.cacheSeconds * 1000)
       ) {
         this.roundStartedAt = now;
+        this.roundPending = true;
         this.round = Promise.all(
           this.sources.map((source) => this.refresh(source)),
-        ).then(() => undefined);
+        ).then(() => {
+          this.roundPending = false;
+        });
       }
       await this.round;
     }
