@@ -197,6 +197,34 @@ describe('WebSocket connections (@nestjs/platform-ws)', () => {
   });
 });
 
+describe('WebSocket connections of two apps in one process', () => {
+  it('are counted by the app the clients connected to', async () => {
+    const first = await start(WsGateways, 'ws');
+    const second = await start(WsGateways, 'ws');
+    const sockets = await Promise.all([
+      wsClient(first.port, '/plain'),
+      wsClient(first.port, '/plain'),
+      wsClient(second.port, '/plain'),
+    ]);
+    try {
+      await eventually(async () => {
+        expect(connections(await scrape(first.app), 'PlainGateway')).toEqual({
+          current: 2,
+          opened: 2,
+        });
+        expect(connections(await scrape(second.app), 'PlainGateway')).toEqual({
+          current: 1,
+          opened: 1,
+        });
+      });
+    } finally {
+      for (const socket of sockets) socket.terminate();
+      await first.app.close();
+      await second.app.close();
+    }
+  });
+});
+
 describe('WebSocket connections (@nestjs/platform-socket.io)', () => {
   let app: INestApplication;
   let port: number;
