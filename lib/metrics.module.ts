@@ -21,8 +21,10 @@ import { MetricsEndpoint } from './scrape/metrics-endpoint.js';
 import { MetricsServer } from './scrape/metrics-server.js';
 import { QueueMetricsLifecycle } from './queue/queue-metrics.lifecycle.js';
 import { GraphqlMetricsLifecycle } from './graphql/graphql-metrics.lifecycle.js';
+import { QueueDepthLifecycle } from './queue/queue-depth.lifecycle.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
 import { TransportHandlersBinder } from './transports/transport-handlers.binder.js';
+import { WsConnections } from './transports/ws-connections.js';
 import { PushgatewayPusher } from './push/pushgateway.pusher.js';
 import { METRICS_SOURCE } from './scrape/metrics-source.js';
 import { createMetricsSource } from './scrape/metrics-source.factory.js';
@@ -100,9 +102,11 @@ function memoised(
     MetricsEndpoint,
     HttpMetricsLifecycle,
     TransportHandlersBinder,
+    WsConnections,
     PushgatewayPusher,
     QueueMetricsLifecycle,
     GraphqlMetricsLifecycle,
+    QueueDepthLifecycle,
     MetricsServer,
     LogErrorEvents,
     MetricsSummaryReader,

@@ -35,6 +35,7 @@ describe('resolveOptions', () => {
       pushgateway: undefined,
       cluster: undefined,
       queueWaitBuckets: DEFAULT_QUEUE_WAIT_BUCKETS,
+      queueDepth: { cacheSeconds: 1, timeoutSeconds: 0.5 },
       port: undefined,
       host: undefined,
       summary: { path: '/metrics/summary', windowSeconds: 300 },
@@ -84,7 +85,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host, summary (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary (unknown option); got "colour".',
     ],
     [
       'path',

@@ -11,6 +11,7 @@ import { resolveExcludePaths } from './http/exclude-paths.options.js';
 import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
+import { resolveQueueDepth } from './queue/queue-depth.options.js';
 import {
   resolveBuckets,
   resolveTransportBuckets,
@@ -54,6 +55,7 @@ const RESOLVERS: {
   cluster: resolveCluster,
   queueWaitBuckets: (buckets) =>
     resolveBuckets(buckets, 'queueWaitBuckets') ?? DEFAULT_QUEUE_WAIT_BUCKETS,
+  queueDepth: resolveQueueDepth,
   port: (port) => resolvePort(port),
   host: (host, all) => resolveHost(host, all.port),
   summary: resolveSummary,

@@ -20,6 +20,8 @@ import {
   type SettingName,
 } from './options/option-checks.js';
 import { REQUEST_FAMILIES } from './recorder/request-families.js';
+import { QUEUE_DEPTH_FAMILIES } from './queue/queue-depth.families.js';
+import { WS_CONNECTION_FAMILIES } from './transports/ws-connections.families.js';
 
 /** Checks the `prefix` option (or `METRICS_PREFIX`). */
 export function resolvePrefix(
@@ -60,6 +62,16 @@ export function libraryLabels(
   }
   for (const label of QUEUE_WAIT_LABELS)
     add(label, `a label of ${QUEUE_WAIT_METRIC}`);
+  const gauges = [
+    ...Object.values(QUEUE_DEPTH_FAMILIES),
+    ...Object.values(WS_CONNECTION_FAMILIES),
+  ];
+  for (const label of new Set(gauges.flatMap((f) => [...f.labels]))) {
+    const families = gauges.filter((f) =>
+      (f.labels as readonly string[]).includes(label),
+    );
+    add(label, `a label of ${families.map((f) => f.name).join(', ')}`);
+  }
   if (clusterWorkerLabel)
     add(WORKER_LABEL, 'the label "cluster.workerLabel" adds');
   return new Map(

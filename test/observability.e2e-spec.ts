@@ -30,7 +30,7 @@ function runPromtool(...args: string[]): {
     );
     expect({ status, output }).toEqual({
       status: 0,
-      output: expect.stringContaining('SUCCESS: 5 rules found'),
+      output: expect.stringContaining('SUCCESS: 11 rules found'),
     });
   });
 
@@ -55,7 +55,7 @@ function runPromtool(...args: string[]): {
     expect({ status, output }).toEqual({
       status: 0,
       output: expect.stringMatching(
-        /SUCCESS: 1 rule files found[\s\S]*SUCCESS: 5 rules found/,
+        /SUCCESS: 1 rule files found[\s\S]*SUCCESS: 11 rules found/,
       ),
     });
   });
@@ -67,6 +67,20 @@ function runPromtool(...args: string[]): {
     ['RequestsStuckInFlight', 'unless on', 'and on'],
     ['QueueWaitTooLong', ') > 30', ') > 90'],
     ['TargetDown', 'up == 0', 'up == 1'],
+    ['QueueWithoutWorkers', 'unless on (job, queue)', 'and on (job, queue)'],
+    ['QueueBacklogGrowing', '[15m])) > 0', '[15m])) < 0'],
+    ['QueueFailedJobsRising', '[10m])) > 10', '[10m])) > 100'],
+    ['WebSocketConnectionsDropped', '< 0.5 *', '< 0.1 *'],
+    [
+      'DependencyHighLatencyP95',
+      'client_request_duration_seconds_bucket{transport="http_client"}',
+      'client_request_duration_seconds_bucket{transport="http"}',
+    ],
+    [
+      'DependencyHighErrorRatio',
+      'error_type=~"timeout|connection|internal"',
+      'error_type=~"timeout|connection"',
+    ],
   ])('fail their unit tests when %s is broken', (alert, from, to) => {
     const directory = mkdtempSync(join(tmpdir(), 'nestjs-metrics-rules-'));
     try {
@@ -144,6 +158,14 @@ describe('Grafana dashboard (observability/grafana-dashboard.json)', () => {
         'Concurrent requests',
         'Bytes in / out',
         'Queue wait (p50, p95)',
+        'Queue jobs by state',
+        'Failed jobs',
+        'Queue workers',
+        'WebSocket connections',
+        'WebSocket connections opened',
+        'Outbound call rate by host',
+        'Outbound latency by host (p95)',
+        'Outbound errors by error_type',
         'CPU',
         'Resident memory',
         'Event loop lag',

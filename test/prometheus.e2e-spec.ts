@@ -18,6 +18,8 @@ import {
   type VectorSample,
 } from './helpers/prometheus-server.js';
 import { findSystemBinary } from './helpers/system-binary.js';
+import { QUEUE_DEPTH_FAMILIES } from '../lib/queue/queue-depth.families.js';
+import { WS_CONNECTION_FAMILIES } from '../lib/transports/ws-connections.families.js';
 
 const prometheusBinary = findSystemBinary(
   'prometheus',
@@ -27,7 +29,15 @@ const prometheusBinary = findSystemBinary(
 const JOB = 'sample-app';
 const OBSERVABILITY = resolve(process.cwd(), 'observability');
 /** Families exported by other parts of the library than the sample app's HTTP requests. */
-const OTHER_FAMILIES = ['queue_wait_seconds'];
+const OTHER_FAMILIES = [
+  'queue_wait_seconds',
+  ...Object.values(QUEUE_DEPTH_FAMILIES).map((family) => family.name),
+  ...Object.values(WS_CONNECTION_FAMILIES).map((family) => family.name),
+  // Outbound HTTP calls (`clientMetrics: true`), as the README's metric table names them.
+  'client_requests_total',
+  'client_request_duration_seconds',
+  'client_errors_total',
+];
 
 /** The traffic sent to the sample app: successful requests by route, then failures. */
 const OK = { '/orders/1': 25, '/slow': 5 };
@@ -184,11 +194,17 @@ async function medianBucket(
         return all;
       }, 10_000);
       expect(rules.map((r) => r.name).sort()).toEqual([
+        'DependencyHighErrorRatio',
+        'DependencyHighLatencyP95',
         'HighErrorRatio',
         'HighLatencyP95',
+        'QueueBacklogGrowing',
+        'QueueFailedJobsRising',
         'QueueWaitTooLong',
+        'QueueWithoutWorkers',
         'RequestsStuckInFlight',
         'TargetDown',
+        'WebSocketConnectionsDropped',
       ]);
       const exported = await exportedNames(appUrl);
       for (const rule of rules) {
@@ -225,6 +241,13 @@ async function medianBucket(
           'request_bytes_total',
           'response_bytes_total',
           'queue_wait_seconds_bucket',
+          'queue_jobs',
+          'queue_workers',
+          'ws_connections',
+          'ws_connections_total',
+          'client_requests_total',
+          'client_request_duration_seconds_bucket',
+          'client_errors_total',
           'process_cpu_seconds_total',
           'process_resident_memory_bytes',
           'nodejs_eventloop_lag_seconds',
@@ -317,7 +340,7 @@ async function exportedNames(baseUrl: string): Promise<Set<string>> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   const names = new Set(parseSamples(text).map((s) => s.name));
   for (const family of OTHER_FAMILIES) {
-    for (const suffix of ['_bucket', '_sum', '_count'])
+    for (const suffix of ['', '_bucket', '_sum', '_count'])
       names.add(family + suffix);
   }
   names.add('up');

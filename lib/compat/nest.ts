@@ -6,6 +6,7 @@
 import { Get, UseInterceptors, type NestInterceptor } from '@nestjs/common';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Module as NestModule } from '@nestjs/core/injector/module.js';
+import { STATIC_CONTEXT } from '@nestjs/core/injector/constants.js';
 import { reportDegraded } from './degraded.js';
 
 type Class = abstract new (...args: never[]) => unknown;
@@ -418,6 +419,31 @@ export function onInstanceCreated(
 }
 
 const HOOKED = Symbol('nestjs-metrics:instance-hooks');
+
+/**
+ * Calls `use(instance)` with the single instance of the static class provider `wrapper`: now when
+ * Nest has created it already, else as Nest creates it (`onInstanceCreated`). Returns false when
+ * neither is possible (not a plain class provider).
+ */
+export function withStaticInstance(
+  wrapper: Wrapper,
+  use: (instance: object) => void,
+): boolean {
+  try {
+    const host = wrapper.getInstanceByContextId(STATIC_CONTEXT);
+    if (
+      host?.isResolved &&
+      host.instance !== null &&
+      typeof host.instance === 'object'
+    ) {
+      use(host.instance);
+      return true;
+    }
+  } catch {
+    // Not the shape expected: hook the creation instead.
+  }
+  return onInstanceCreated(wrapper, use);
+}
 
 /**
  * Calls `created(value)` for every value the factory provider `wrapper` returns from now on (a

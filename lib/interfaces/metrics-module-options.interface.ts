@@ -10,6 +10,10 @@ import type {
   ResolvedSummaryOptions,
 } from '../summary/summary.options.js';
 import type {
+  QueueDepthOptions,
+  ResolvedQueueDepthOptions,
+} from '../queue/queue-depth.options.js';
+import type {
   ClusterOptions,
   ResolvedClusterOptions,
 } from './cluster-options.interface.js';
@@ -77,6 +81,13 @@ export interface MetricsModuleOptions {
   /** Buckets of `queue_wait_seconds`, in seconds. Default `DEFAULT_QUEUE_WAIT_BUCKETS` (5 ms to 1 h). */
   queueWaitBuckets?: number[];
   /**
+   * `queue_jobs{queue, state}` and `queue_workers{queue}` of every BullMQ queue of the app, read
+   * from Redis when scraped: `false` turns them off; `{ cacheSeconds, timeoutSeconds }` sets how
+   * long a reading serves scrapes (default 1 s) and how long a scrape waits for Redis before it
+   * serves the last reading (default 0.5 s). Default on.
+   */
+  queueDepth?: boolean | QueueDepthOptions;
+  /**
    * Serve the metrics path on a dedicated HTTP server on this port (0 picks a free one) instead of
    * on the app's own server, which then does not serve it. For workers and microservices without
    * HTTP, and to keep metrics off the public port. Default: none.
@@ -108,6 +119,7 @@ export interface ResolvedMetricsOptions {
   pushgateway: ResolvedPushgatewayOptions | undefined;
   cluster: ResolvedClusterOptions | undefined;
   queueWaitBuckets: readonly number[];
+  queueDepth: ResolvedQueueDepthOptions | undefined;
   port: number | undefined;
   host: string | undefined;
   summary: ResolvedSummaryOptions | undefined;
