@@ -405,6 +405,9 @@ describe('MetricsService collector API', () => {
         .counter('direct_total', { labelNames: ['kind'] })
         .inc({ kind: 'a' });
       app!.get(OrdersService).work(1);
+      metrics
+        .summary('payload_bytes', { labelNames: ['kind'], percentiles: [0.5] })
+        .observe({ kind: 'json' }, 120);
 
       await metrics.reset();
       const s = await scrape(app!);
@@ -424,6 +427,8 @@ describe('MetricsService collector API', () => {
       expect(lines(s, 'render_seconds_count')).toEqual(['{"page":"home"} 0']);
       expect(lines(s, 'queue_depth')).toEqual(['{"queue":"mail"} 0']);
       expect(lines(s, 'level')).toEqual(['{} 0']);
+      expect(lines(s, 'payload_bytes_count')).toEqual(['{"kind":"json"} 0']);
+      expect(lines(s, 'payload_bytes_sum')).toEqual(['{"kind":"json"} 0']);
       expect(lines(s, 'order_work_total')).toEqual([
         '{"class":"OrdersService","method":"work","result":"success","exception":"none"} 0',
       ]);
