@@ -7,6 +7,7 @@ import {
   Param,
   type INestApplication,
 } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import request from 'supertest';
 import {
   Counted,
@@ -388,6 +389,18 @@ describe('MetricsService collector API', () => {
         'get("payload_bytes"): a summary is not read by get() (counters, gauges and histograms are)',
       );
     });
+  });
+
+  it("prom-client's own Counter.reset() drops a labelled counter's series (what reset() makes up for)", async () => {
+    const counter = new Counter({
+      name: 'plain_reset_total',
+      help: 'h',
+      labelNames: ['kind'],
+      registers: [],
+    });
+    counter.inc({ kind: 'a' });
+    counter.reset();
+    expect((await counter.get()).values).toEqual([]);
   });
 
   describe.each(ADAPTERS)('reset on %s', (adapter) => {
