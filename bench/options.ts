@@ -26,13 +26,15 @@ export interface BenchOptions {
   updateReadme: boolean;
 }
 
-export type Part = 'load' | 'instructions' | 'recorder' | 'scrape' | 'memory';
+export type Part =
+  'load' | 'instructions' | 'recorder' | 'scrape' | 'memory' | 'collector';
 const PARTS: readonly Part[] = [
   'load',
   'instructions',
   'recorder',
   'scrape',
   'memory',
+  'collector',
 ];
 
 export const USAGE = `npm run bench -- [options]
@@ -45,7 +47,7 @@ export const USAGE = `npm run bench -- [options]
   --variants a,b          only these variants (bare is always included)
   --routes a,b            only these routes (static, param, post, error)
   --no-diagnostics        leave out the diagnostic variants
-  --only a,b              only these parts: load, instructions, recorder, scrape, memory
+  --only a,b              only these parts: load, instructions, recorder, scrape, memory, collector
   --instruction-requests N
                           requests counted per server, route and round by the instructions part
                           (default 20000, quick 5000; needs Linux perf with hardware counters)

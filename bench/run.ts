@@ -12,6 +12,7 @@ import type {
   Sample,
 } from './measurements.js';
 import type { RecorderResult, ScrapeResult } from './micro.js';
+import { collectorTable, type CollectorResult } from './collector.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { InstructionCounter, perfUnavailableReason } from './perf.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
@@ -360,7 +361,16 @@ async function main(): Promise<void> {
         measurements.memory.push(await measureMemory(options, loader, variant));
       }
     }
-    const markdown = report(options, measurements);
+    let collector = '';
+    if (options.parts.has('collector')) {
+      log('collector: ns per call, enabled vs disabled');
+      collector = collectorTable(
+        await runJson<CollectorResult>('collector.js', [
+          ...(options.quick ? ['--quick'] : []),
+        ]),
+      );
+    }
+    const markdown = `${report(options, measurements)}${collector && `\n\n${collector}\n`}`;
     const out = path.resolve(ROOT, options.out);
     await writeMarkdown(out, markdown);
     process.stdout.write(`${markdown}\n`);

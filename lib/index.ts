@@ -1,6 +1,13 @@
 export { MetricsModule } from './metrics.module.js';
 export { MetricsService } from './metrics.service.js';
 export type {
+  CollectorLabels,
+  CounterReading,
+  GaugeReading,
+  HistogramReading,
+  MetricReading,
+} from './collector/metrics-collector.js';
+export type {
   CounterOptions,
   GaugeOptions,
   HistogramOptions,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   Counter,
   Gauge,
@@ -22,6 +22,13 @@ import {
   metricConflictMessage,
 } from './metrics.messages.js';
 import { limitLabelSets } from './cardinality/limit-label-sets.js';
+import {
+  MetricsCollector,
+  type CollectorLabels,
+  type MetricReading,
+} from './collector/metrics-collector.js';
+import { NO_OP_METRICS } from './collector/no-op-metrics.js';
+import { RequestMetrics } from './recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type {
   MetricsSnapshot,
@@ -73,11 +80,27 @@ type RegisteredMetric = AnyMetric & { type?: string; labelNames?: string[] };
  */
 @Injectable()
 export class MetricsService {
+  private readonly collector: MetricsCollector;
+  /** With `enabled: false`, the names the getters checked (each once). */
+  private readonly checkedNames = new Set<string>();
+
   constructor(
     @Inject(METRICS_REGISTRY) readonly registry: Registry,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
-  ) {}
+    @Optional() requests?: RequestMetrics,
+  ) {
+    this.collector = new MetricsCollector({
+      registry,
+      prefix: options.prefix,
+      maxSeries: options.maxSeries,
+      enabled: options.enabled,
+      requests,
+      counter: (name, labelNames) => this.counter(name, { labelNames }),
+      gauge: (name, labelNames) => this.gauge(name, { labelNames }),
+      histogram: (name, labelNames) => this.histogram(name, { labelNames }),
+    });
+  }
 
   counter<const L extends string = string>(
     name: string,
@@ -91,14 +114,28 @@ export class MetricsService {
     );
   }
 
+  /**
+   * The gauge `name` (get-or-create); with a number instead of options, the collector's
+   * `gauge(name, value, labels?)`: sets the gauge of the collector name `name` to `value`.
+   */
   gauge<const L extends string = string>(
     name: string,
-    options: GaugeOptions<L> = {},
-  ): Gauge<L> {
+    options?: GaugeOptions<L>,
+  ): Gauge<L>;
+  gauge(name: string, value: number, labels?: CollectorLabels): void;
+  gauge<const L extends string = string>(
+    name: string,
+    optionsOrValue: GaugeOptions<L> | number = {},
+    labels?: CollectorLabels,
+  ): Gauge<L> | void {
+    if (typeof optionsOrValue === 'number') {
+      this.collector.gauge(name, optionsOrValue, labels);
+      return;
+    }
     return this.getOrCreate(
       'gauge',
       name,
-      options,
+      optionsOrValue,
       (config) => new Gauge<L>(config),
     );
   }
@@ -152,6 +189,10 @@ export class MetricsService {
     name: string,
     labels: Record<string, string | number> = {},
   ): (endLabels?: Record<string, string | number>) => number {
+    if (!this.options.enabled) {
+      this.histogram(name, { labelNames: Object.keys(labels) });
+      return NO_OP_METRICS.histogram.startTimer();
+    }
     const { fullName, metric: declared } = this.registered(name);
     const histogram =
       declared?.type === 'histogram' &&
@@ -180,6 +221,53 @@ export class MetricsService {
     };
   }
 
+  // The collector API: one line records a custom metric by a dotted name (see the README,
+  // "Recording from code: the collector API").
+
+  /** Records `seconds` in the histogram `<name>_seconds` (the module's HTTP buckets). */
+  timing(name: string, seconds: number, labels?: CollectorLabels): void {
+    this.collector.timing(name, seconds, labels);
+  }
+
+  /**
+   * Starts timing into `<name>_seconds`; the returned function ends it, records it (once, however
+   * often it is called) and returns the seconds.
+   */
+  timer(name: string, labels?: CollectorLabels): () => number {
+    return this.collector.timer(name, labels);
+  }
+
+  /** Adds `amount` to the counter `<name>_total`, or moves the gauge `gauge()` made of `name`. */
+  increment(name: string, amount = 1, labels?: CollectorLabels): void {
+    this.collector.increment(name, amount, labels);
+  }
+
+  /** Moves the gauge `gauge()` made of `name` down; refused for a counter (it only goes up). */
+  decrement(name: string, amount = 1, labels?: CollectorLabels): void {
+    this.collector.decrement(name, amount, labels);
+  }
+
+  // gauge(name, value, labels?) sets the gauge `<name>` (an overload of gauge() above);
+  // increment()/decrement() move it from then on.
+
+  /**
+   * One series: counters `{ value }`, gauges `{ current, min, max, mean }`, timings and histograms
+   * `{ count, sum, mean, p50, p95, p99 }`. Rejects, naming what exists, for an unknown name or series.
+   */
+  get(name: string, labels?: CollectorLabels): Promise<MetricReading> {
+    return this.collector.get(name, labels);
+  }
+
+  /** Zeroes every family of the registry, request families included, keeping their label sets. */
+  reset(): Promise<void> {
+    return this.collector.reset();
+  }
+
+  /** Zeroes counters and histograms (what only goes up), keeping label sets; gauges keep their values. */
+  resetCounters(): Promise<void> {
+    return this.collector.resetCounters();
+  }
+
   /** The exposition text of the registry, as `/metrics` serves it. */
   metrics(): Promise<string> {
     return this.registry.metrics();
@@ -196,6 +284,24 @@ export class MetricsService {
     return { fullName, metric };
   }
 
+  /**
+   * With `enabled: false`: a shared metric that records nothing. The names are checked as when
+   * enabled (once per name), so a name that would fail start-up fails here too.
+   */
+  private disabledMetric<M extends AnyMetric>(
+    kind: Kind,
+    name: string,
+    options: { labelNames?: readonly string[] },
+  ): M {
+    if (!this.checkedNames.has(name)) {
+      assertValidNames(`${this.options.prefix}${name}`, [
+        ...(options.labelNames ?? []),
+      ]);
+      this.checkedNames.add(name);
+    }
+    return NO_OP_METRICS[kind] as M;
+  }
+
   private getOrCreate<M extends AnyMetric>(
     kind: Kind,
     name: string,
@@ -205,6 +311,7 @@ export class MetricsService {
     >,
     create: (config: never) => M,
   ): M {
+    if (!this.options.enabled) return this.disabledMetric(kind, name, options);
     const { fullName, metric: existing } = this.registered(name);
     const labelNames = [...(options.labelNames ?? [])];
     if (existing !== undefined) {
