@@ -42,6 +42,7 @@ export { setupClusterPrimary } from './cluster/cluster-primary.js';
 export type { StopClusterPrimary } from './cluster/cluster-primary.js';
 export type { ClusterOptions } from './interfaces/cluster-options.interface.js';
 export type { PushgatewayOptions } from './interfaces/pushgateway-options.interface.js';
+export type { LogPushOptions } from './push/log-push/log-push.options.js';
 export { ExpositionRegistry } from './scrape/exposition-registry.js';
 export {
   InjectMetric,

@@ -12,6 +12,10 @@ import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
 import {
+  mergeLogPush,
+  resolveLogPush,
+} from './push/log-push/log-push.options.js';
+import {
   resolveBuckets,
   resolveTransportBuckets,
 } from './recorder/buckets.options.js';
@@ -54,6 +58,7 @@ const RESOLVERS: {
     resolveBuckets(buckets, 'queueWaitBuckets') ?? DEFAULT_QUEUE_WAIT_BUCKETS,
   port: (port) => resolvePort(port),
   host: (host, all) => resolveHost(host, all.port),
+  logPush: resolveLogPush,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);
@@ -79,10 +84,12 @@ export function resolveOptions(
       );
     }
   }
+  const environment = environmentOptions();
   const options: Record<string, unknown> = {
-    ...environmentOptions(),
+    ...environment,
     ...definedOnly(given),
   };
+  options.logPush = mergeLogPush(environment.logPush, given.logPush);
   if (options.pushgateway !== undefined && options.cluster) {
     // Every worker would PUT its own numbers to the same group, each replacing the last.
     throw new TypeError(

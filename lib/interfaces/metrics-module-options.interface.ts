@@ -13,6 +13,10 @@ import type {
   PushgatewayOptions,
   ResolvedPushgatewayOptions,
 } from './pushgateway-options.interface.js';
+import type {
+  LogPushOptions,
+  ResolvedLogPushOptions,
+} from '../push/log-push/log-push.options.js';
 
 /** The `buckets` option as a map by transport: each a bucket list, in seconds. */
 export interface TransportBucketsOption {
@@ -79,6 +83,12 @@ export interface MetricsModuleOptions {
   port?: number;
   /** Interface the dedicated metrics server listens on (with `port`). Default: all interfaces. */
   host?: string;
+  /**
+   * Push every counted log error as a record over a WebSocket (`ws://`/`wss://`), batched, on a
+   * bounded queue, reconnecting with backoff; `false` turns off what `METRICS_LOG_PUSH_*` set.
+   * Needs the `ws` package. Default none.
+   */
+  logPush?: LogPushOptions | false;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -98,4 +108,5 @@ export interface ResolvedMetricsOptions {
   queueWaitBuckets: readonly number[];
   port: number | undefined;
   host: string | undefined;
+  logPush: ResolvedLogPushOptions | undefined;
 }
