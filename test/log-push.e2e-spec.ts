@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MetricsModule, type LogPushOptions } from '../lib/index.js';
+import type { Registry } from 'prom-client';
+import {
+  METRICS_REGISTRY,
+  MetricsModule,
+  type LogPushOptions,
+} from '../lib/index.js';
 import { inLibraryCall } from '../lib/client/library-calls.js';
 import {
   LogErrorEvents,
@@ -39,10 +44,11 @@ interface PushedMessage {
 }
 
 interface ServerSettings {
-  /** Refuse upgrades whose `authorization` header is not `Bearer <this>` (401). */
+  /** Refuse upgrades whose `authorization` header is not `Bearer <this>` (`refusal`, e.g. 401). */
   headerToken?: string;
-  /** Close with 1008 a connection whose first message carries another `auth_token`. */
+  /** Close (code `refusal`, e.g. 1008) a connection whose first message carries another `auth_token`. */
   payloadToken?: string;
+  refusal?: number;
   /** Kill the server (every socket destroyed, listener closed) on this message. */
   killOnMessage?: number;
   tls?: { key: Buffer; cert: Buffer };
@@ -85,7 +91,9 @@ class PushServer {
         expected !== undefined &&
         request.headers.authorization !== `Bearer ${expected}`
       ) {
-        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+        socket.end(
+          `HTTP/1.1 ${this.settings.refusal} Refused\r\nContent-Length: 0\r\n\r\n`,
+        );
         return;
       }
       this.wss.handleUpgrade(request, socket, head, (ws) =>
@@ -123,7 +131,7 @@ class PushServer {
       const message = JSON.parse(String(data)) as PushedMessage;
       const expected = this.settings.payloadToken;
       if (first && expected !== undefined && message.auth_token !== expected) {
-        ws.close(1008, 'invalid token');
+        ws.close(this.settings.refusal, 'invalid token');
         return;
       }
       first = false;
@@ -328,16 +336,17 @@ describe('log push over WebSocket', () => {
     );
     emit(app, 0, 25);
     await first.killed;
-    // The server read batch 2 and died before its pong: batch 2 stays queued, with r20–r24.
+    // The server read batches 1 and 2, then died: batch 2's pong never left it, batch 1's may
+    // have (both were on the wire at once). What was not acknowledged stays queued.
     expect(first.ids).toEqual(ids(0, 20));
     emit(app, 25, 15);
-    await eventually(async () =>
-      expect(await figures(app!)).toMatchObject({
-        sent: 10,
-        connected: 0,
-        queued: 30,
-      }),
-    );
+    const down = await eventually(async () => {
+      const now = await figures(app!);
+      expect(now.connected).toBe(0);
+      expect([0, 10]).toContain(now.sent);
+      expect(now.queued).toBe(40 - now.sent);
+      return now;
+    });
     const second = server();
     await second.listen(port);
     await eventually(async () =>
@@ -345,8 +354,8 @@ describe('log push over WebSocket', () => {
     );
     const received = [...first.ids, ...second.ids];
     expect(new Set(received)).toEqual(new Set(ids(0, 40)));
-    // At least once: the batch the server read as it died came again, nothing else twice.
-    expect(second.ids).toEqual(ids(10, 30));
+    // At least once: exactly the batches the server read but never acknowledged came again.
+    expect(second.ids).toEqual(ids(down.sent, 40 - down.sent));
     const after = await figures(app);
     expect(after).toMatchObject({ dropped: 0, connected: 1 });
     expect(after.reconnects).toBeGreaterThanOrEqual(1);
@@ -437,9 +446,14 @@ describe('log push over WebSocket', () => {
       { url: `ws://127.0.0.1:${port}`, timeoutSeconds: 0.3 },
       logger,
     );
+    const registry = app.get<Registry>(METRICS_REGISTRY);
     emit(app, 0, 5);
     await app.close();
     app = undefined;
+    const dropped = await registry
+      .getSingleMetric('log_push_dropped_total')!
+      .get();
+    expect(dropped.values.map((v) => v.value)).toEqual([5]);
     expect(logger.matching(/record\(s\) not acknowledged/)).toEqual([
       {
         level: 'warn',
@@ -522,8 +536,18 @@ describe('log push over WebSocket', () => {
   });
 
   describe.each([
-    ['in the upgrade header (401)', { headerToken: 'right-token' }, 'HTTP 401'],
-    ['in the payload (close 1008)', { payloadToken: 'right-token' }, '1008'],
+    ['on the upgrade (401)', { headerToken: 'right', refusal: 401 }, '401'],
+    ['on the upgrade (403)', { headerToken: 'right', refusal: 403 }, '403'],
+    [
+      'after the payload (close 1008)',
+      { payloadToken: 'right', refusal: 1008 },
+      '1008',
+    ],
+    [
+      'after the payload (close 4401)',
+      { payloadToken: 'right', refusal: 4401 },
+      '4401',
+    ],
   ] as const)('a wrong token refused %s', (_name, settings, shown) => {
     it('is logged once, never shows the token, and attempts follow the backoff', async () => {
       const push = server(settings);
@@ -539,7 +563,11 @@ describe('log push over WebSocket', () => {
         }
       })();
       app = await startApp(
-        { url: `ws://127.0.0.1:${port}`, authHeader: 'authorization' },
+        {
+          // A token in the query too: log lines show no query.
+          url: `ws://127.0.0.1:${port}/ingest?key=${TOKEN}`,
+          authHeader: 'authorization',
+        },
         logger,
         (made) => (logger.events = made.get(LogErrorEvents)),
       );
@@ -555,7 +583,11 @@ describe('log push over WebSocket', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0].level).toBe('warn');
       expect(lines[0].message).toContain('refused by the server');
-      expect(lines[0].message).toContain(shown === 'HTTP 401' ? '401' : '1008');
+      expect(lines[0].message).toMatch(
+        new RegExp(
+          `^Log push to ws://127\\.0\\.0\\.1:\\d+/ingest was refused by the server \\(.*${shown}\\)`,
+        ),
+      );
       expect(logger.lines.some((l) => l.message.includes(TOKEN))).toBe(false);
       // The warning went through the counting logger once; its record was not queued.
       expect(logger.emitted).toBe(1);
@@ -563,6 +595,25 @@ describe('log push over WebSocket', () => {
       expect(now).toMatchObject({ sent: 0, queued: 3 });
       closing[`wrong token ${shown}`] = now;
     });
+  });
+
+  it('with enabled: false, nothing listens and nothing connects', async () => {
+    const push = server();
+    const port = await push.listen();
+    app = await createApp({
+      imports: [
+        MetricsModule.forRoot({
+          enabled: false,
+          logPush: {
+            url: `ws://127.0.0.1:${port}`,
+            authToken: TOKEN,
+            service: 's',
+          },
+        }),
+      ],
+    });
+    expect(app.get(LogErrorEvents).listened).toBe(false);
+    expect(push.upgrades).toBe(0);
   });
 
   it('opens its socket as a library call (left out of the outbound HTTP metrics)', async () => {

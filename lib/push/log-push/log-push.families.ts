@@ -30,6 +30,6 @@ export const LOG_PUSH_FAMILIES = {
   queued: {
     name: 'log_push_queued',
     type: 'gauge',
-    help: 'Log error records waiting to be acknowledged (the message on the wire included).',
+    help: 'Log error records waiting to be acknowledged (the messages on the wire included).',
   },
 } as const satisfies Record<string, LogPushFamily>;

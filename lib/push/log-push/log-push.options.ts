@@ -21,7 +21,7 @@ export interface LogPushOptions {
   batchSize?: number;
   /** Seconds the first waiting record may wait before a smaller message goes out. Default 5. */
   flushIntervalSeconds?: number;
-  /** Records that may wait (the batch on the wire included); beyond it the oldest waiting one is dropped. Default 1000. */
+  /** Records that may wait (the batches on the wire included); beyond it the oldest waiting one is dropped. Default 1000. */
   maxQueue?: number;
   /** Further tags of every record, e.g. `{ region: 'eu-west-1' }`. */
   tags?: Record<string, string>;

@@ -30,7 +30,16 @@ export const FIRST_BACKOFF_MS = 500;
 const REFUSED_CLOSE_CODES = new Set([1008, 4001, 4003, 4401, 4403]);
 const REFUSED_STATUSES = new Set([401, 403]);
 
+/** Messages that may wait for their pong at once: enough to keep a busy loop's records moving. */
+export const MESSAGES_IN_FLIGHT = 4;
+
 type WebSocketClass = typeof WebSocket;
+
+/** A batch written to the socket, with the ping that follows it (none until it is written). */
+interface InFlightBatch {
+  readonly records: LogErrorRecord[];
+  ping: number | undefined;
+}
 
 /** Why the last connection ended, for the one log line of a failure streak. */
 interface Failure {
@@ -42,15 +51,16 @@ interface Failure {
  * Pushes every counted log error (`LogErrorEvents`) as one record over a WebSocket, in batches.
  *
  * The log call only enqueues (O(1)); all socket work runs later, off the caller's stack. At most
- * `maxQueue` records wait, the message on the wire included; when full, the oldest waiting record
+ * `maxQueue` records wait, the messages on the wire included; when full, the oldest waiting record
  * is dropped (the newest errors are the ones an operator looks at; a message already on the wire
- * is never dropped, since it may arrive). One message is on the wire at a time, followed by a
- * WebSocket ping: the server's pong (RFC 6455 answers pings in order, after the frames before them)
- * acknowledges it, and only then do its records leave the queue and count as sent. A message not
- * acknowledged (connection lost, no pong within `timeoutSeconds`) goes out again on the next
- * connection: delivery is at least once; a batch the server read just before the connection broke
- * can arrive twice. Since nothing waits behind a message but the queue, a server that stops
- * reading costs one message of socket buffer, never more.
+ * is never dropped, since it may arrive). Each message is followed by a WebSocket ping: the
+ * server's pong (RFC 6455 answers pings in order, after the frames before them) acknowledges it,
+ * and only then do its records leave the queue and count as sent. At most `MESSAGES_IN_FLIGHT`
+ * messages wait for their pong. A message not acknowledged (connection lost, no pong within
+ * `timeoutSeconds`) goes out again on the next connection: delivery is at least once; a batch the
+ * server read just before the connection broke can arrive twice. Since nothing more is written
+ * while those messages wait, a server that stops reading costs a few messages of socket buffer,
+ * never more.
  */
 @Injectable()
 export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
@@ -58,15 +68,14 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
   private readonly options: ResolvedLogPushOptions | undefined;
   private readonly shownUrl: string = '';
   private readonly queue = new RecordQueue<LogErrorRecord>();
-  /** The batch on the wire (or to send again first, after a lost connection). */
-  private inFlight: LogErrorRecord[] = [];
+  /** The batches on the wire, oldest first (unsent again after a lost connection). */
+  private readonly inFlight: InFlightBatch[] = [];
+  private inFlightRecords = 0;
   private WebSocketClass: WebSocketClass | undefined;
   private socket: WebSocket | undefined;
   private open = false;
-  /** The ping whose pong acknowledges `inFlight` (or probes a new connection). */
-  private awaitedPing: string | undefined;
-  /** Whether `inFlight` went out on this connection before `awaitedPing` (a probe covers nothing). */
-  private pingCoversBatch = false;
+  /** The ping that probes a new connection; nothing is sent before its pong. */
+  private probe: number | undefined;
   private pingCount = 0;
   private healthy = false;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -130,9 +139,9 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Records waiting to be acknowledged, the batch on the wire included. */
+  /** Records waiting to be acknowledged, the batches on the wire included. */
   get waiting(): number {
-    return this.queue.length + this.inFlight.length;
+    return this.queue.length + this.inFlightRecords;
   }
 
   async onModuleInit(): Promise<void> {
@@ -164,7 +173,8 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
     const left = this.waiting;
     if (!inTime || left > 0) {
       this.queue.take(this.queue.length);
-      this.inFlight = [];
+      this.inFlight.length = 0;
+      this.inFlightRecords = 0;
       this.dropped!.inc(left);
       if (left > 0) {
         this.note(
@@ -181,7 +191,7 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
     if (this.logging || this.stopped) return;
     const options = this.options!;
     if (this.waiting >= options.maxQueue) {
-      // The oldest waiting record goes; the batch on the wire stays (it may already arrive).
+      // The oldest waiting record goes; the batches on the wire stay (they may already arrive).
       this.dropped!.inc();
       this.droppedInStreak += 1;
       if (!this.queue.dropOldest()) return;
@@ -201,55 +211,80 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
     }).unref();
   }
 
-  /** Sends the next batch when the socket is free and a batch is due; else arms the flush timer. */
+  /**
+   * Sends what is due while fewer than `MESSAGES_IN_FLIGHT` messages wait for their pong: first
+   * the batches a lost connection left unacknowledged, then new ones. Arms the flush timer when
+   * records wait that are not due yet.
+   */
   private pump(): void {
-    if (this.stopped || !this.open || this.awaitedPing !== undefined) return;
+    if (this.stopped || !this.open || this.probe !== undefined) return;
     const options = this.options!;
-    if (this.inFlight.length === 0) {
-      const oldest = this.queue.oldestQueuedAt;
-      if (oldest === undefined) {
-        clearTimeout(this.flushTimer);
-        this.flushTimer = undefined;
-        if (this.closing) this.onDrained?.();
-        return;
-      }
-      const dueIn =
-        oldest + options.flushIntervalSeconds * 1000 - performance.now();
-      if (this.queue.length < options.batchSize && dueIn > 0 && !this.closing) {
-        if (this.flushTimer === undefined) {
-          this.flushTimer = setTimeout(() => {
-            this.flushTimer = undefined;
-            this.pump();
-          }, dueIn);
-          this.flushTimer.unref();
-        }
-        return;
-      }
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      this.inFlight = this.queue.take(options.batchSize);
-    }
     const socket = this.socket!;
     try {
-      socket.send(pushMessage(this.inFlight, options), (error) => {
-        // A failed write ends the connection; 'close' keeps the batch for the next one.
-        if (error && socket === this.socket) socket.terminate();
-      });
-      this.ping(socket, true);
+      for (const batch of this.inFlight) {
+        if (batch.ping === undefined) this.send(socket, batch);
+      }
+      while (this.inFlight.length < MESSAGES_IN_FLIGHT) {
+        const oldest = this.queue.oldestQueuedAt;
+        if (oldest === undefined) break;
+        const dueIn =
+          oldest + options.flushIntervalSeconds * 1000 - performance.now();
+        if (
+          this.queue.length < options.batchSize &&
+          dueIn > 0 &&
+          !this.closing
+        ) {
+          if (this.flushTimer === undefined) {
+            this.flushTimer = setTimeout(() => {
+              this.flushTimer = undefined;
+              this.pump();
+            }, dueIn);
+            this.flushTimer.unref();
+          }
+          return;
+        }
+        const records = this.queue.take(options.batchSize);
+        const batch: InFlightBatch = { records, ping: undefined };
+        this.inFlight.push(batch);
+        this.inFlightRecords += records.length;
+        this.send(socket, batch);
+      }
     } catch (error) {
       this.lastFailure = { reason: describe(error), refused: false };
       socket.terminate();
+      return;
+    }
+    if (this.queue.length === 0) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      if (this.closing && this.inFlight.length === 0) this.onDrained?.();
     }
   }
 
-  /** Sends a ping and waits `timeoutSeconds` for its pong, else gives the connection up. */
-  private ping(socket: WebSocket, coversBatch = false): void {
-    const id = String(++this.pingCount);
-    this.awaitedPing = id;
-    this.pingCoversBatch = coversBatch;
-    socket.ping(id);
+  /** Writes one batch, then a ping whose pong acknowledges it. */
+  private send(socket: WebSocket, batch: InFlightBatch): void {
+    socket.send(pushMessage(batch.records, this.options!), (error) => {
+      // A failed write ends the connection; 'close' keeps the batch for the next one.
+      if (error && socket === this.socket) socket.terminate();
+    });
+    batch.ping = this.ping(socket);
+  }
+
+  /**
+   * Sends a ping; when no pong has come `timeoutSeconds` after the oldest unanswered one, the
+   * connection is given up.
+   */
+  private ping(socket: WebSocket): number {
+    const id = ++this.pingCount;
+    socket.ping(String(id));
+    if (this.ackTimer === undefined) this.armAckTimer(socket);
+    return id;
+  }
+
+  private armAckTimer(socket: WebSocket): void {
     const timeoutMs = this.options!.timeoutSeconds * 1000;
     this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
       if (socket !== this.socket) return;
       this.lastFailure = {
         reason: `no acknowledgement (pong) within ${formatMs(timeoutMs)}`,
@@ -261,14 +296,29 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
   }
 
   private onPong(socket: WebSocket, data: Buffer): void {
-    if (socket !== this.socket || data.toString() !== this.awaitedPing) return;
+    if (socket !== this.socket) return;
+    const id = Number(data.toString());
+    if (!Number.isSafeInteger(id)) return;
+    // Pongs come in order: this one answers every ping up to `id`.
+    let acknowledged = 0;
+    while (
+      this.inFlight.length > 0 &&
+      this.inFlight[0].ping !== undefined &&
+      this.inFlight[0].ping <= id
+    ) {
+      acknowledged += this.inFlight.shift()!.records.length;
+    }
+    const probed = this.probe !== undefined && this.probe <= id;
+    if (probed) this.probe = undefined;
+    if (acknowledged === 0 && !probed) return;
     clearTimeout(this.ackTimer);
-    this.awaitedPing = undefined;
-    const acknowledged = this.pingCoversBatch ? this.inFlight.length : 0;
-    this.pingCoversBatch = false;
+    this.ackTimer = undefined;
+    if (this.inFlight.some((batch) => batch.ping !== undefined)) {
+      this.armAckTimer(socket);
+    }
     if (acknowledged > 0) {
+      this.inFlightRecords -= acknowledged;
       this.sent!.inc(acknowledged);
-      this.inFlight = [];
     }
     // Proven by an acknowledged batch (a server that checks the token in the payload closes
     // before it answers one), or by the probe while nothing waits; only then the backoff resets.
@@ -316,7 +366,7 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
       this.open = true;
       this.connected!.set(1);
       // Probe first: a server that refuses after the upgrade closes before it answers.
-      this.ping(socket);
+      this.probe = this.ping(socket);
     });
     socket.on('pong', (data) => this.onPong(socket, data));
     socket.on('message', () => undefined);
@@ -332,9 +382,10 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
       if (socket !== this.socket) return;
       this.socket = undefined;
       this.open = false;
-      this.awaitedPing = undefined;
-      this.pingCoversBatch = false;
+      this.probe = undefined;
+      for (const batch of this.inFlight) batch.ping = undefined;
       clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
       this.connected!.set(0);
       if (this.lastFailure === undefined) {
         this.lastFailure = {
@@ -415,7 +466,7 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
         clearTimeout(this.reconnectTimer);
         this.reconnectTimer = undefined;
         this.connect();
-      } else if (this.waiting === 0 && this.awaitedPing === undefined) {
+      } else if (this.waiting === 0 && this.probe === undefined) {
         close();
       } else {
         this.pump();
