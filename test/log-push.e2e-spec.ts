@@ -512,6 +512,11 @@ describe('log push over WebSocket', () => {
         });
         emit(app, 0, 3);
         await eventually(() => expect(push.ids).toEqual(ids(0, 3)));
+        closing['wss with tls.ca'] = await eventually(async () => {
+          const now = await figures(app!);
+          expect(now).toMatchObject({ sent: 3, dropped: 0, queued: 0 });
+          return now;
+        });
       },
     );
 
