@@ -203,7 +203,8 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
   }
 
   private schedulePump(): void {
-    if (this.pumpScheduled) return;
+    // Without an open socket, the next connection pumps once it is proven.
+    if (this.pumpScheduled || !this.open) return;
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
@@ -345,6 +346,8 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
       handshakeTimeout: options.timeoutSeconds * 1000,
       perMessageDeflate: false,
       followRedirects: false,
+      // The server has nothing to say but pongs: a message from it is bounded and ignored.
+      maxPayload: 64 * 1024,
       headers,
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
     };
@@ -462,7 +465,7 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
       this.onDrained = close;
       if (this.waiting === 0 && this.socket === undefined) return resolve();
       if (this.socket === undefined) {
-        // Waiting for a backoff: try now, and right after each failure until the deadline.
+        // Waiting for a backoff: try now (then with the backoff, until the deadline).
         clearTimeout(this.reconnectTimer);
         this.reconnectTimer = undefined;
         this.connect();
