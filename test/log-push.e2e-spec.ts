@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -705,6 +705,23 @@ describe('logPush options', () => {
       batchSize: 20,
     });
     expect(resolveOptions({ logPush: false }).logPush).toBeUndefined();
+  });
+
+  it('reads the PEM file METRICS_LOG_PUSH_CA_FILE names, at start-up', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'log-push-ca-'));
+    try {
+      const file = path.join(dir, 'ca.pem');
+      writeFileSync(file, 'PEM TEXT');
+      Object.assign(process.env, {
+        METRICS_LOG_PUSH_URL: 'wss://env.example/',
+        METRICS_LOG_PUSH_AUTH_TOKEN: TOKEN,
+        METRICS_LOG_PUSH_SERVICE: 's',
+        METRICS_LOG_PUSH_CA_FILE: file,
+      });
+      expect(String(resolveOptions({}).logPush?.ca)).toBe('PEM TEXT');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
