@@ -542,16 +542,10 @@ describe('log push over WebSocket', () => {
 
   describe.each([
     ['on the upgrade (401)', { headerToken: 'right', refusal: 401 }, '401'],
-    ['on the upgrade (403)', { headerToken: 'right', refusal: 403 }, '403'],
     [
       'after the payload (close 1008)',
       { payloadToken: 'right', refusal: 1008 },
       '1008',
-    ],
-    [
-      'after the payload (close 4401)',
-      { payloadToken: 'right', refusal: 4401 },
-      '4401',
     ],
   ] as const)('a wrong token refused %s', (_name, settings, shown) => {
     it('is logged once, never shows the token, and attempts follow the backoff', async () => {
@@ -600,6 +594,37 @@ describe('log push over WebSocket', () => {
       expect(now).toMatchObject({ sent: 0, queued: 3 });
       closing[`wrong token ${shown}`] = now;
     });
+  });
+
+  it.each([
+    [{ headerToken: 'right', refusal: 403 }, '403'],
+    [{ payloadToken: 'right', refusal: 4001 }, '4001'],
+    [{ payloadToken: 'right', refusal: 4003 }, '4003'],
+    [{ payloadToken: 'right', refusal: 4401 }, '4401'],
+    [{ payloadToken: 'right', refusal: 4403 }, '4403'],
+  ])('a refusal by %j is logged as one', async (settings, shown) => {
+    const push = server(settings);
+    const port = await push.listen();
+    const logger = new CaptureLogger();
+    app = await startApp(
+      {
+        url: `ws://127.0.0.1:${port}`,
+        authHeader: 'authorization',
+        timeoutSeconds: 0.3,
+      },
+      logger,
+    );
+    emit(app, 0, 3);
+    await eventually(() =>
+      expect(logger.matching(/^Log push to /)).toEqual([
+        {
+          level: 'warn',
+          message: expect.stringMatching(
+            new RegExp(`was refused by the server \\(.*${shown}\\)`),
+          ),
+        },
+      ]),
+    );
   });
 
   it('with enabled: false, nothing listens and nothing connects', async () => {
