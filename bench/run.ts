@@ -318,6 +318,13 @@ async function main(): Promise<void> {
     log(USAGE);
     return;
   }
+  if (process.argv.includes('--log-push')) {
+    const { logPushBench } = await import('./log-push.js');
+    process.stdout.write(
+      `${await logPushBench(process.argv.includes('--quick'))}\n`,
+    );
+    return;
+  }
   const options = parseOptions(process.argv.slice(2));
   const loader = await LoadGenerator.start();
   try {

@@ -1,4 +1,8 @@
 import { invalid } from './options/option-checks.js';
+import {
+  logPushEnvironment,
+  type LogPushOptions,
+} from './push/log-push/log-push.options.js';
 import { resolvePrefix } from './registry.options.js';
 import { resolvePath } from './scrape/metrics-path.options.js';
 import { parsePortVariable } from './scrape/metrics-port.options.js';
@@ -10,6 +14,8 @@ export interface EnvironmentOptions {
   prefix?: string;
   /** Port of the dedicated metrics server. */
   port?: number;
+  /** `logPush` fields from `METRICS_LOG_PUSH_*`; code's fields win one by one. */
+  logPush?: Partial<LogPushOptions>;
 }
 
 const BOOLEANS: Readonly<Record<string, boolean>> = {
@@ -20,7 +26,8 @@ const BOOLEANS: Readonly<Record<string, boolean>> = {
 };
 
 /**
- * Reads `METRICS_ENABLED`, `METRICS_PATH`, `METRICS_PORT` and `METRICS_PREFIX` from `env`, with
+ * Reads `METRICS_ENABLED`, `METRICS_PATH`, `METRICS_PORT`, `METRICS_PREFIX` and the
+ * `METRICS_LOG_PUSH_*` variables from `env`, with
  * the checks of the options they set. Unset or empty variables set nothing; an invalid value
  * throws naming the variable.
  */
@@ -48,6 +55,8 @@ export function environmentOptions(
   const prefix = read(env, 'METRICS_PREFIX');
   if (prefix !== undefined)
     options.prefix = resolvePrefix(prefix, { variable: 'METRICS_PREFIX' });
+  const logPush = logPushEnvironment((variable) => read(env, variable));
+  if (logPush !== undefined) options.logPush = logPush;
   return options;
 }
 

@@ -34,6 +34,7 @@ import { LogErrorEvents } from './logs/log-error-events.js';
 import { MetricsSummaryReader } from './summary/metrics-summary.reader.js';
 import { SummaryEndpoint } from './scrape/summary-endpoint.js';
 import { SummaryRoute } from './scrape/summary-route.js';
+import { LogPushSink } from './push/log-push/log-push.sink.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -112,6 +113,7 @@ function memoised(
     MetricsSummaryReader,
     SummaryEndpoint,
     SummaryRoute,
+    LogPushSink,
   ],
   exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })

@@ -13,6 +13,10 @@ import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
 import { resolveQueueDepth } from './queue/queue-depth.options.js';
 import {
+  mergeLogPush,
+  resolveLogPush,
+} from './push/log-push/log-push.options.js';
+import {
   resolveBuckets,
   resolveTransportBuckets,
 } from './recorder/buckets.options.js';
@@ -59,6 +63,7 @@ const RESOLVERS: {
   port: (port) => resolvePort(port),
   host: (host, all) => resolveHost(host, all.port),
   summary: resolveSummary,
+  logPush: resolveLogPush,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);
@@ -84,10 +89,12 @@ export function resolveOptions(
       );
     }
   }
+  const environment = environmentOptions();
   const options: Record<string, unknown> = {
-    ...environmentOptions(),
+    ...environment,
     ...definedOnly(given),
   };
+  options.logPush = mergeLogPush(environment.logPush, given.logPush);
   if (options.pushgateway !== undefined && options.cluster) {
     // Every worker would PUT its own numbers to the same group, each replacing the last.
     throw new TypeError(

@@ -21,6 +21,10 @@ import type {
   PushgatewayOptions,
   ResolvedPushgatewayOptions,
 } from './pushgateway-options.interface.js';
+import type {
+  LogPushOptions,
+  ResolvedLogPushOptions,
+} from '../push/log-push/log-push.options.js';
 
 /** The `buckets` option as a map by transport: each a bucket list, in seconds. */
 export interface TransportBucketsOption {
@@ -102,6 +106,12 @@ export interface MetricsModuleOptions {
    * Default `{ path: '<path>/summary', windowSeconds: 300 }`.
    */
   summary?: MetricsSummaryOptions | false;
+  /**
+   * Push every counted log error as a record over a WebSocket (`ws://`/`wss://`), batched, on a
+   * bounded queue, reconnecting with backoff; `false` turns off what `METRICS_LOG_PUSH_*` set.
+   * Needs the `ws` package. Default none.
+   */
+  logPush?: LogPushOptions | false;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -123,4 +133,5 @@ export interface ResolvedMetricsOptions {
   port: number | undefined;
   host: string | undefined;
   summary: ResolvedSummaryOptions | undefined;
+  logPush: ResolvedLogPushOptions | undefined;
 }
