@@ -36,6 +36,8 @@ describe('resolveOptions', () => {
       queueWaitBuckets: DEFAULT_QUEUE_WAIT_BUCKETS,
       port: undefined,
       host: undefined,
+      hostMetrics: false,
+      gpuMetrics: undefined,
     });
   });
 
@@ -82,7 +84,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host, hostMetrics, gpuMetrics (unknown option); got "colour".',
     ],
     [
       'path',

@@ -24,6 +24,10 @@ import {
 import { resolvePath } from './scrape/metrics-path.options.js';
 import { resolveHost, resolvePort } from './scrape/metrics-port.options.js';
 import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
+import {
+  resolveGpuMetrics,
+  resolveHostMetrics,
+} from './host/host-metrics.options.js';
 
 export { resolveBuckets } from './recorder/buckets.options.js';
 
@@ -54,6 +58,8 @@ const RESOLVERS: {
     resolveBuckets(buckets, 'queueWaitBuckets') ?? DEFAULT_QUEUE_WAIT_BUCKETS,
   port: (port) => resolvePort(port),
   host: (host, all) => resolveHost(host, all.port),
+  hostMetrics: resolveHostMetrics,
+  gpuMetrics: resolveGpuMetrics,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);
@@ -79,10 +85,17 @@ export function resolveOptions(
       );
     }
   }
+  const environment = environmentOptions();
   const options: Record<string, unknown> = {
-    ...environmentOptions(),
+    ...environment,
     ...definedOnly(given),
   };
+  // A METRICS_LABEL_<NAME> variable adds its label; a label of the same name given in code wins.
+  if (environment.defaultLabels && isPlainLabels(given.defaultLabels))
+    options.defaultLabels = {
+      ...environment.defaultLabels,
+      ...given.defaultLabels,
+    };
   if (options.pushgateway !== undefined && options.cluster) {
     // Every worker would PUT its own numbers to the same group, each replacing the last.
     throw new TypeError(
@@ -99,6 +112,12 @@ export function resolveOptions(
     resolved[key] = resolve(options[key], options);
   }
   return resolved as unknown as ResolvedMetricsOptions;
+}
+
+function isPlainLabels(labels: unknown): labels is Record<string, unknown> {
+  return (
+    typeof labels === 'object' && labels !== null && !Array.isArray(labels)
+  );
 }
 
 /** Whether `cluster` asks for the worker label; the option itself is checked on its own. */

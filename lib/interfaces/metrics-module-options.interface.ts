@@ -1,5 +1,9 @@
 import type { Registry } from 'prom-client';
 import type {
+  GpuMetricsOptions,
+  ResolvedGpuMetrics,
+} from '../host/host-metrics.options.js';
+import type {
   DefaultMetricsOptions,
   ResolvedDefaultMetrics,
 } from '../options/default-metrics.options.js';
@@ -79,6 +83,13 @@ export interface MetricsModuleOptions {
   port?: number;
   /** Interface the dedicated metrics server listens on (with `port`). Default: all interfaces. */
   host?: string;
+  /**
+   * Host CPU, memory (cgroup-aware limit), disk, file system, network and load metrics, read from
+   * `/proc`, `/sys/fs/cgroup` and `statfs` at scrape time (Linux). Default `false`.
+   */
+  hostMetrics?: boolean;
+  /** Per NVIDIA GPU metrics from `nvidia-smi`: `true` or its settings. Default `false`. */
+  gpuMetrics?: boolean | GpuMetricsOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -98,4 +109,6 @@ export interface ResolvedMetricsOptions {
   queueWaitBuckets: readonly number[];
   port: number | undefined;
   host: string | undefined;
+  hostMetrics: boolean;
+  gpuMetrics: ResolvedGpuMetrics | undefined;
 }
