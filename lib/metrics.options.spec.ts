@@ -38,6 +38,7 @@ describe('resolveOptions', () => {
       host: undefined,
       hostMetrics: false,
       gpuMetrics: undefined,
+      otlp: undefined,
     });
   });
 
@@ -84,7 +85,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host, hostMetrics, gpuMetrics (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host, hostMetrics, gpuMetrics, otlp (unknown option); got "colour".',
     ],
     [
       'path',

@@ -24,6 +24,7 @@ import {
 import { resolvePath } from './scrape/metrics-path.options.js';
 import { resolveHost, resolvePort } from './scrape/metrics-port.options.js';
 import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
+import { resolveOtlp } from './export/otlp/otlp.options.js';
 import {
   resolveGpuMetrics,
   resolveHostMetrics,
@@ -60,6 +61,7 @@ const RESOLVERS: {
   host: (host, all) => resolveHost(host, all.port),
   hostMetrics: resolveHostMetrics,
   gpuMetrics: resolveGpuMetrics,
+  otlp: (otlp) => resolveOtlp(otlp),
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

@@ -1,5 +1,9 @@
 import type { Registry } from 'prom-client';
 import type {
+  OtlpOptions,
+  ResolvedOtlpOptions,
+} from '../export/otlp/otlp.options.js';
+import type {
   GpuMetricsOptions,
   ResolvedGpuMetrics,
 } from '../host/host-metrics.options.js';
@@ -90,6 +94,12 @@ export interface MetricsModuleOptions {
   hostMetrics?: boolean;
   /** Per NVIDIA GPU metrics from `nvidia-smi`: `true` or its settings. Default `false`. */
   gpuMetrics?: boolean | GpuMetricsOptions;
+  /**
+   * Export every family of the registry over OTLP/HTTP (protobuf or JSON) through the
+   * OpenTelemetry SDK: `true` or settings, completed from the standard `OTEL_*` variables. Also on
+   * when `OTEL_METRICS_EXPORTER=otlp`. Default off.
+   */
+  otlp?: boolean | OtlpOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -111,4 +121,5 @@ export interface ResolvedMetricsOptions {
   host: string | undefined;
   hostMetrics: boolean;
   gpuMetrics: ResolvedGpuMetrics | undefined;
+  otlp: ResolvedOtlpOptions | undefined;
 }
