@@ -35,6 +35,7 @@ import { MetricsSummaryReader } from './summary/metrics-summary.reader.js';
 import { SummaryEndpoint } from './scrape/summary-endpoint.js';
 import { SummaryRoute } from './scrape/summary-route.js';
 import { LogPushSink } from './push/log-push/log-push.sink.js';
+import { OtlpExporter } from './export/otlp/otlp-exporter.lifecycle.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -114,6 +115,7 @@ function memoised(
     SummaryEndpoint,
     SummaryRoute,
     LogPushSink,
+    OtlpExporter,
   ],
   exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })

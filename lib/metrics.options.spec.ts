@@ -39,6 +39,9 @@ describe('resolveOptions', () => {
       port: undefined,
       host: undefined,
       summary: { path: '/metrics/summary', windowSeconds: 300 },
+      hostMetrics: false,
+      gpuMetrics: undefined,
+      otlp: undefined,
     });
   });
 
@@ -85,7 +88,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp (unknown option); got "colour".',
     ],
     [
       'path',

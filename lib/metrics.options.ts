@@ -30,6 +30,11 @@ import { resolvePath } from './scrape/metrics-path.options.js';
 import { resolveHost, resolvePort } from './scrape/metrics-port.options.js';
 import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
 import { resolveSummary, withSummaryPath } from './summary/summary.options.js';
+import { resolveOtlp } from './export/otlp/otlp.options.js';
+import {
+  resolveGpuMetrics,
+  resolveHostMetrics,
+} from './host/host-metrics.options.js';
 
 export { resolveBuckets } from './recorder/buckets.options.js';
 
@@ -64,6 +69,9 @@ const RESOLVERS: {
   host: (host, all) => resolveHost(host, all.port),
   summary: resolveSummary,
   logPush: resolveLogPush,
+  hostMetrics: resolveHostMetrics,
+  gpuMetrics: resolveGpuMetrics,
+  otlp: (otlp) => resolveOtlp(otlp),
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);
@@ -95,6 +103,12 @@ export function resolveOptions(
     ...definedOnly(given),
   };
   options.logPush = mergeLogPush(environment.logPush, given.logPush);
+  // A METRICS_LABEL_<NAME> variable adds its label; a label of the same name given in code wins.
+  if (environment.defaultLabels && isPlainLabels(given.defaultLabels))
+    options.defaultLabels = {
+      ...environment.defaultLabels,
+      ...given.defaultLabels,
+    };
   if (options.pushgateway !== undefined && options.cluster) {
     // Every worker would PUT its own numbers to the same group, each replacing the last.
     throw new TypeError(
@@ -111,6 +125,12 @@ export function resolveOptions(
     resolved[key] = resolve(options[key], options);
   }
   return resolved as unknown as ResolvedMetricsOptions;
+}
+
+function isPlainLabels(labels: unknown): labels is Record<string, unknown> {
+  return (
+    typeof labels === 'object' && labels !== null && !Array.isArray(labels)
+  );
 }
 
 /** Whether `cluster` asks for the worker label; the option itself is checked on its own. */

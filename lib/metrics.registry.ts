@@ -3,6 +3,12 @@ import { checkPromClient } from './compat/prom-client.js';
 import { MISNAMED_DEFAULT_METRICS } from './metrics.constants.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import { ExpositionRegistry } from './scrape/exposition-registry.js';
+import { GPU_FAMILIES } from './host/gpu-families.js';
+import { HOST_FAMILIES } from './host/host-families.js';
+import {
+  registerGpuMetrics,
+  registerHostMetrics,
+} from './host/host-metrics.js';
 
 /**
  * The module's registry: the user's, or a new `ExpositionRegistry` (whose `metrics()` is faster).
@@ -14,8 +20,13 @@ export function createRegistry(options: ResolvedMetricsOptions): Registry {
     registry.setDefaultLabels(options.defaultLabels);
   }
   if (options.enabled) checkPromClient(registry, options.defaultLabels);
+  if (!options.enabled) return registry;
+  if (options.hostMetrics && !registry.getSingleMetric(HOST_FAMILIES[0].name))
+    registerHostMetrics(registry);
+  if (options.gpuMetrics && !registry.getSingleMetric(GPU_FAMILIES[0].name))
+    registerGpuMetrics(registry, options.gpuMetrics);
   const settings = options.defaultMetrics;
-  if (!options.enabled || settings === false) return registry;
+  if (settings === false) return registry;
   // The `prefix` option is the app's; default metrics keep their standard names unless
   // `defaultMetrics.prefix` says otherwise, so the usual Node.js dashboards work.
   const alreadyCollected =

@@ -1,5 +1,13 @@
 import type { Registry } from 'prom-client';
 import type {
+  OtlpOptions,
+  ResolvedOtlpOptions,
+} from '../export/otlp/otlp.options.js';
+import type {
+  GpuMetricsOptions,
+  ResolvedGpuMetrics,
+} from '../host/host-metrics.options.js';
+import type {
   DefaultMetricsOptions,
   ResolvedDefaultMetrics,
 } from '../options/default-metrics.options.js';
@@ -112,6 +120,19 @@ export interface MetricsModuleOptions {
    * Needs the `ws` package. Default none.
    */
   logPush?: LogPushOptions | false;
+  /**
+   * Host CPU, memory (cgroup-aware limit), disk, file system, network and load metrics, read from
+   * `/proc`, `/sys/fs/cgroup` and `statfs` at scrape time (Linux). Default `false`.
+   */
+  hostMetrics?: boolean;
+  /** Per NVIDIA GPU metrics from `nvidia-smi`: `true` or its settings. Default `false`. */
+  gpuMetrics?: boolean | GpuMetricsOptions;
+  /**
+   * Export every family of the registry over OTLP/HTTP (protobuf or JSON) through the
+   * OpenTelemetry SDK: `true` or settings, completed from the standard `OTEL_*` variables. Also on
+   * when `OTEL_METRICS_EXPORTER=otlp`. Default off.
+   */
+  otlp?: boolean | OtlpOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -134,4 +155,7 @@ export interface ResolvedMetricsOptions {
   host: string | undefined;
   summary: ResolvedSummaryOptions | undefined;
   logPush: ResolvedLogPushOptions | undefined;
+  hostMetrics: boolean;
+  gpuMetrics: ResolvedGpuMetrics | undefined;
+  otlp: ResolvedOtlpOptions | undefined;
 }
