@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MetricsModule, UNMATCHED_ROUTE } from '../lib/index.js';
 import { ADAPTERS, createApp, type AdapterName } from './helpers/create-app.js';
 import { BooksResolver } from './fixtures/graphql.fixtures.js';
-import { ApolloTestDriver } from './fixtures/graphql-apollo.driver.js';
 import {
   GraphqlWsClient,
   listeningTarget,
@@ -32,7 +31,7 @@ const makeApp =
           imports: [
             MetricsModule.forRoot(metricsOptions),
             GraphQLModule.forRoot<ApolloDriverConfig>({
-              driver: ApolloTestDriver,
+              driver: ApolloDriver,
               autoSchemaFile: true,
               graphiql: false,
               subscriptions: { 'graphql-ws': true },
@@ -158,7 +157,7 @@ describe('GraphQLModule imported before a non-global metrics module', () => {
       await createApp({
         imports: [
           GraphQLModule.forRoot<ApolloDriverConfig>({
-            driver: ApolloTestDriver,
+            driver: ApolloDriver,
             autoSchemaFile: true,
             graphiql: false,
           }),
