@@ -43,6 +43,18 @@ export type { StopClusterPrimary } from './cluster/cluster-primary.js';
 export type { ClusterOptions } from './interfaces/cluster-options.interface.js';
 export type { PushgatewayOptions } from './interfaces/pushgateway-options.interface.js';
 export { ExpositionRegistry } from './scrape/exposition-registry.js';
+export type {
+  MetricsSummary,
+  TransportSummary,
+  RouteSummary,
+  LatencyQuantiles,
+  MetricsSnapshot,
+  SnapshotFamily,
+  SnapshotValueSeries,
+  SnapshotHistogramSeries,
+  SnapshotSummarySeries,
+} from './summary/metrics-summary.interface.js';
+export type { MetricsSummaryOptions } from './summary/summary.options.js';
 export {
   InjectMetric,
   getMetricToken,

@@ -28,6 +28,9 @@ import { createMetricsSource } from './scrape/metrics-source.factory.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import { firstDifference } from './http/one-instrumentation-per-app.js';
 import { LogErrorEvents } from './logs/log-error-events.js';
+import { MetricsSummaryReader } from './summary/metrics-summary.reader.js';
+import { SummaryEndpoint } from './scrape/summary-endpoint.js';
+import { SummaryRoute } from './scrape/summary-route.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -100,6 +103,9 @@ function memoised(
     QueueMetricsLifecycle,
     MetricsServer,
     LogErrorEvents,
+    MetricsSummaryReader,
+    SummaryEndpoint,
+    SummaryRoute,
   ],
   exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })

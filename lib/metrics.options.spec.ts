@@ -27,7 +27,8 @@ describe('resolveOptions', () => {
       buckets: DEFAULT_TRANSPORT_BUCKETS,
       defaultMetrics: { prefix: '' },
       registry: undefined,
-      excludePaths: new Set(),
+      // The summary path is not measured, like the metrics path.
+      excludePaths: new Set(['/metrics/summary']),
       enabled: true,
       maxSeries: DEFAULT_MAX_SERIES,
       auth: undefined,
@@ -36,6 +37,7 @@ describe('resolveOptions', () => {
       queueWaitBuckets: DEFAULT_QUEUE_WAIT_BUCKETS,
       port: undefined,
       host: undefined,
+      summary: { path: '/metrics/summary', windowSeconds: 300 },
     });
   });
 
@@ -82,7 +84,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host, summary (unknown option); got "colour".',
     ],
     [
       'path',

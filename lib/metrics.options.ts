@@ -24,6 +24,7 @@ import {
 import { resolvePath } from './scrape/metrics-path.options.js';
 import { resolveHost, resolvePort } from './scrape/metrics-port.options.js';
 import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
+import { resolveSummary, withSummaryPath } from './summary/summary.options.js';
 
 export { resolveBuckets } from './recorder/buckets.options.js';
 
@@ -44,7 +45,8 @@ const RESOLVERS: {
   buckets: resolveTransportBuckets,
   defaultMetrics: resolveDefaultMetrics,
   registry: resolveRegistry,
-  excludePaths: resolveExcludePaths,
+  excludePaths: (paths, all) =>
+    withSummaryPath(resolveExcludePaths(paths), all),
   enabled: (value) => resolveBoolean(value, 'enabled', true),
   maxSeries: resolveMaxSeries,
   auth: resolveScrapeAuth,
@@ -54,6 +56,7 @@ const RESOLVERS: {
     resolveBuckets(buckets, 'queueWaitBuckets') ?? DEFAULT_QUEUE_WAIT_BUCKETS,
   port: (port) => resolvePort(port),
   host: (host, all) => resolveHost(host, all.port),
+  summary: resolveSummary,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

@@ -23,6 +23,11 @@ import {
 } from './metrics.messages.js';
 import { limitLabelSets } from './cardinality/limit-label-sets.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
+import type {
+  MetricsSnapshot,
+  MetricsSummary,
+} from './summary/metrics-summary.interface.js';
+import { MetricsSummaryReader } from './summary/metrics-summary.reader.js';
 
 type Options<C, L extends string> = Omit<
   C,
@@ -113,10 +118,21 @@ export class MetricsService {
     );
   }
 
+  /**
+   * Without arguments: the JSON summary per transport (requests, rate, error ratio, errors by
+   * type, p50/p95/p99 over the window and the lifetime, in flight, top routes), as
+   * `GET <path>/summary` serves it. With a name: the prom-client Summary `name` (get-or-create).
+   */
+  summary(): Promise<MetricsSummary>;
   summary<const L extends string = string>(
     name: string,
+    options?: SummaryOptions<L>,
+  ): Summary<L>;
+  summary<const L extends string = string>(
+    name?: string,
     options: SummaryOptions<L> = {},
-  ): Summary<L> {
+  ): Summary<L> | Promise<MetricsSummary> {
+    if (name === undefined) return this.readSummary();
     return this.getOrCreate(
       'summary',
       name,
@@ -221,6 +237,30 @@ export class MetricsService {
       registers: [this.registry],
     } as never);
     return limitLabelSets(metric, this.options.maxSeries);
+  }
+
+  @Inject(MetricsSummaryReader)
+  private readonly summaryReader: MetricsSummaryReader | undefined;
+
+  /**
+   * Every family of the registry as JSON: counters and gauges with their values, histograms with
+   * count, sum, mean and p50/p95/p99 (bucket estimates over the lifetime) per label set, summaries
+   * with their quantiles; `timestamp` and `uptime_seconds`. `GET <path>/summary?full=1` serves it.
+   */
+  snapshot(): Promise<MetricsSnapshot> {
+    return this.reader().snapshot();
+  }
+
+  private readSummary(): Promise<MetricsSummary> {
+    return this.reader().summary();
+  }
+
+  private reader(): MetricsSummaryReader {
+    if (this.summaryReader === undefined)
+      throw new Error(
+        'MetricsService.summary() and snapshot() need the MetricsModule: get MetricsService from the app, not with new.',
+      );
+    return this.summaryReader;
   }
 }
 

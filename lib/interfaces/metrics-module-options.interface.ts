@@ -6,6 +6,10 @@ import type {
 import type { TransportBuckets } from '../recorder/series-store.js';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 import type {
+  MetricsSummaryOptions,
+  ResolvedSummaryOptions,
+} from '../summary/summary.options.js';
+import type {
   ClusterOptions,
   ResolvedClusterOptions,
 } from './cluster-options.interface.js';
@@ -79,6 +83,13 @@ export interface MetricsModuleOptions {
   port?: number;
   /** Interface the dedicated metrics server listens on (with `port`). Default: all interfaces. */
   host?: string;
+  /**
+   * The JSON summary (`MetricsService.summary()`, served at `path`, `?full=1` the snapshot, behind
+   * `auth`, on the metrics `port` when given) and the sliding window of its rates and percentiles:
+   * `{ path?, windowSeconds? }`, or `false` to serve no summary path and run no snapshot timer.
+   * Default `{ path: '<path>/summary', windowSeconds: 300 }`.
+   */
+  summary?: MetricsSummaryOptions | false;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -98,4 +109,5 @@ export interface ResolvedMetricsOptions {
   queueWaitBuckets: readonly number[];
   port: number | undefined;
   host: string | undefined;
+  summary: ResolvedSummaryOptions | undefined;
 }

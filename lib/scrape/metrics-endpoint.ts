@@ -100,8 +100,11 @@ export class MetricsEndpoint {
     );
   }
 
-  /** Sends the refusal itself and returns false when the scrape may not proceed. */
-  private async authorized(
+  /**
+   * Sends the refusal itself and returns false when the scrape may not proceed; the summary
+   * path (`SummaryEndpoint`) checks its requests with it too.
+   */
+  async authorized(
     auth: ScrapeAuth,
     req: IncomingMessage,
     res: ServerResponse,

@@ -16,6 +16,7 @@ import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import { metricsPortFailedMessage } from '../metrics.messages.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
+import { SummaryEndpoint } from './summary-endpoint.js';
 import { finishWithin, formatMs } from '../lifecycle/bounded-shutdown.js';
 
 /** How long `close()` lets scrapes in flight on the metrics port finish before closing their connections. */
@@ -23,7 +24,7 @@ export const SCRAPE_DRAIN_MS = 3000;
 
 /**
  * The dedicated metrics server of the `port` option: a plain Node HTTP server that serves only the
- * metrics path (404 elsewhere, 405 for methods other than GET and HEAD). It listens once the app
+ * metrics path and the summary path (404 elsewhere, 405 for methods other than GET and HEAD). It listens once the app
  * has bootstrapped and closes with the app: `close()` stops listening at once, lets scrapes in
  * flight finish for up to `SCRAPE_DRAIN_MS`, then closes every connection left.
  */
@@ -40,6 +41,7 @@ export class MetricsServer
     private readonly endpoint: MetricsEndpoint,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
+    private readonly summary: SummaryEndpoint,
   ) {}
 
   /** The port the metrics server listens on, or `undefined` when it is not listening. */
@@ -105,6 +107,17 @@ export class MetricsServer
       const closing = this.closing;
       if (closing) setImmediate(() => closing.closeIdleConnections());
     });
+    if (this.summary.matches(req.url ?? '/')) {
+      this.summary.handle(req, res).catch((error: unknown) => {
+        this.logger.error(
+          'Serving the summary failed',
+          error instanceof Error ? error.stack : String(error),
+        );
+        if (!res.headersSent) reply(res, 500, 'metrics unavailable\n');
+        else res.end();
+      });
+      return;
+    }
     if (!this.isMetricsPath(req.url ?? '/')) {
       reply(res, 404, 'not found\n');
       return;
