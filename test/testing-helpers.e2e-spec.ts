@@ -155,6 +155,12 @@ describe.each(ADAPTERS)('nestjs-metrics/testing on %s', (adapter) => {
       changes.find(({ name }) => name === 'request_duration_seconds')!.sumDelta,
     ).toBeGreaterThan(0);
   });
+
+  it('runs no summary timer and serves no summary path, while MetricsService.summary() answers', async () => {
+    await request(app.getHttpServer()).get('/metrics/summary').expect(404);
+    const summary = await other.get(MetricsService).summary();
+    expect(summary.transports.http!.requests).toBe(1);
+  });
 });
 
 describe('expectMetrics', () => {

@@ -30,6 +30,7 @@ const SUMMARY: MetricsSummary = {
   timestamp: '2026-12-01T12:00:00.000Z',
   uptime_seconds: 123.4,
   window_seconds: 300,
+  quantile_estimate: 'bucket estimates',
   transports: { http: HTTP },
 };
 

@@ -1,7 +1,7 @@
 import type {
   LatencyQuantiles,
   MetricsSummary,
-  SummaryRoute,
+  RouteSummary,
   TransportSummary,
 } from './summary-shape.js';
 
@@ -155,7 +155,7 @@ function transportDetail(
 
 function routeTable(
   title: string,
-  routes: readonly SummaryRoute[] | undefined,
+  routes: readonly RouteSummary[] | undefined,
   width: number,
 ): string[] {
   if (!routes || routes.length === 0) return [];

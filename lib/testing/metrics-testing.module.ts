@@ -14,8 +14,10 @@ const LEFT_OUT = ['registry', 'pushgateway', 'cluster'] as const;
 @Module({})
 export class MetricsTestingModule {
   /**
-   * `MetricsModule.forRoot(options)` with `defaultMetrics: false`. `registry`, `pushgateway` and
-   * `cluster` are refused: the module makes its own registry and pushes to nothing.
+   * `MetricsModule.forRoot(options)` with `defaultMetrics: false` and, unless `summary` is given,
+   * `summary: false` (no summary path and no snapshot timer; `MetricsService.summary()` still
+   * answers). `registry`, `pushgateway` and `cluster` are refused: the module makes its own
+   * registry and pushes to nothing.
    */
   static forRoot(
     options: MetricsModuleOptions & MetricsModuleExtras = {},
@@ -25,6 +27,10 @@ export class MetricsTestingModule {
         throw new TypeError(
           `MetricsTestingModule: option "${name}" is not available in tests (the testing module makes a fresh registry per app and runs nothing in the background); use MetricsModule.forRoot() to test it`,
         );
-    return MetricsModule.forRoot({ ...options, defaultMetrics: false });
+    return MetricsModule.forRoot({
+      summary: false,
+      ...options,
+      defaultMetrics: false,
+    });
   }
 }
