@@ -252,5 +252,8 @@ describe('MetricsTestingModule', () => {
         pushgateway: { url: 'http://127.0.0.1:1', jobName: 'x' },
       }),
     ).toThrow('option "pushgateway" is not available in tests');
+    expect(() => MetricsTestingModule.forRoot({ cluster: true })).toThrow(
+      'option "cluster" is not available in tests',
+    );
   });
 });

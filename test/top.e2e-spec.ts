@@ -82,8 +82,17 @@ interface Run {
 
 /** The CLI without a terminal: one frame (or one message) and exit. */
 function runOnce(...args: string[]): Promise<Run> {
+  return runOnceWith({}, ...args);
+}
+
+/** `runOnce` with more environment variables; `COLUMNS` is left out unless given. */
+function runOnceWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<Run> {
+  const { COLUMNS: _columns, ...inherited } = process.env;
   const child = spawn(process.execPath, [cli, 'top', ...args], {
-    env: { ...process.env, COLUMNS: '100' },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -156,6 +165,8 @@ describe('nestjs-metrics top, against a server answering the agreed summary shap
             `Basic ${Buffer.from('ops:pa:ss').toString('base64')}`;
         res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
         res.end(ok ? JSON.stringify(SUMMARY) : '{"message":"Unauthorized"}');
+      } else if (req.url === '/forbidden/metrics/summary') {
+        res.writeHead(403).end();
       } else {
         res.writeHead(404).end();
       }
@@ -185,6 +196,13 @@ describe('nestjs-metrics top, against a server answering the agreed summary shap
       'http            1200     4.10      12    1.00%   4.0ms  20.0ms  90.0ms         3',
     );
     expect((await runOnce(`${base}/metrics/summary`)).stdout).toBe(run.stdout);
+    const narrow = await runOnceWith({ COLUMNS: '60' }, base);
+    expect(narrow.stdout).toBe(
+      renderFrame(SUMMARY, { width: 60, source: `${base}/metrics/summary` }),
+    );
+    expect(
+      narrow.stdout.split('\n').every((line) => [...line].length <= 60),
+    ).toBe(true);
   });
 
   it('sends --token as a bearer token and --user as basic auth; says what to do on 401', async () => {
@@ -213,7 +231,12 @@ describe('nestjs-metrics top, against a server answering the agreed summary shap
     ]);
   });
 
-  it('says so when there is no summary at the URL (404) or the app is unreachable', async () => {
+  it('says so when the app refuses (403), has no summary at the URL (404) or is unreachable', async () => {
+    const forbidden = await runOnce(`${base}/forbidden`);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toBe(
+      `${base}/forbidden/metrics/summary answered 403 Forbidden: the metrics are behind auth; give --token <token> (bearer) or --user <user:password> (basic).\n`,
+    );
     const missing = await runOnce(`${base}/elsewhere/summary`);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
