@@ -18,9 +18,10 @@ import { ADAPTERS, createApp } from './helpers/create-app.js';
 import { freePort } from './helpers/free-port.js';
 import { findSystemBinary } from './helpers/system-binary.js';
 
+// `script` of util-linux, which Debian ships in bsdutils (an essential package).
 const script = findSystemBinary(
   'script',
-  'util-linux',
+  'bsdutils',
   'the live view under a pseudo-terminal',
 );
 
