@@ -10,6 +10,7 @@ export interface EnvironmentOptions {
   prefix?: string;
   /** Port of the dedicated metrics server. */
   port?: number;
+  clientMetrics?: boolean;
 }
 
 const BOOLEANS: Readonly<Record<string, boolean>> = {
@@ -20,7 +21,8 @@ const BOOLEANS: Readonly<Record<string, boolean>> = {
 };
 
 /**
- * Reads `METRICS_ENABLED`, `METRICS_PATH`, `METRICS_PORT` and `METRICS_PREFIX` from `env`, with
+ * Reads `METRICS_ENABLED`, `METRICS_CLIENT_METRICS`, `METRICS_PATH`, `METRICS_PORT` and
+ * `METRICS_PREFIX` from `env`, with
  * the checks of the options they set. Unset or empty variables set nothing; an invalid value
  * throws naming the variable.
  */
@@ -38,6 +40,17 @@ export function environmentOptions(
         enabled,
       );
     options.enabled = value;
+  }
+  const clientMetrics = read(env, 'METRICS_CLIENT_METRICS');
+  if (clientMetrics !== undefined) {
+    const value = BOOLEANS[clientMetrics.toLowerCase()];
+    if (value === undefined)
+      throw invalid(
+        { variable: 'METRICS_CLIENT_METRICS' },
+        'true, false, 1 or 0',
+        clientMetrics,
+      );
+    options.clientMetrics = value;
   }
   const path = read(env, 'METRICS_PATH');
   if (path !== undefined)

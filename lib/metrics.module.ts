@@ -28,6 +28,7 @@ import { createMetricsSource } from './scrape/metrics-source.factory.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import { firstDifference } from './http/one-instrumentation-per-app.js';
 import { LogErrorEvents } from './logs/log-error-events.js';
+import { ClientMetricsLifecycle } from './client/client-metrics.lifecycle.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -100,6 +101,7 @@ function memoised(
     QueueMetricsLifecycle,
     MetricsServer,
     LogErrorEvents,
+    ClientMetricsLifecycle,
   ],
   exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })

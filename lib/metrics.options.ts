@@ -6,6 +6,7 @@ import type {
   ResolvedMetricsOptions,
 } from './interfaces/metrics-module-options.interface.js';
 import { resolveMaxSeries } from './cardinality/max-series.options.js';
+import { resolveClientMetrics } from './client/client-metrics.options.js';
 import { resolveCluster } from './cluster/cluster.options.js';
 import { resolveExcludePaths } from './http/exclude-paths.options.js';
 import { resolveDefaultMetrics } from './options/default-metrics.options.js';
@@ -54,6 +55,7 @@ const RESOLVERS: {
     resolveBuckets(buckets, 'queueWaitBuckets') ?? DEFAULT_QUEUE_WAIT_BUCKETS,
   port: (port) => resolvePort(port),
   host: (host, all) => resolveHost(host, all.port),
+  clientMetrics: resolveClientMetrics,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

@@ -79,6 +79,12 @@ export interface MetricsModuleOptions {
   port?: number;
   /** Interface the dedicated metrics server listens on (with `port`). Default: all interfaces. */
   host?: string;
+  /**
+   * Measure the outbound HTTP calls of the process (global `fetch`, `node:http`/`https`, axios and
+   * `HttpService`): `client_requests_total`, `client_request_duration_seconds` and
+   * `client_errors_total` by method and host. Default `false`.
+   */
+  clientMetrics?: boolean;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -98,4 +104,5 @@ export interface ResolvedMetricsOptions {
   queueWaitBuckets: readonly number[];
   port: number | undefined;
   host: string | undefined;
+  clientMetrics: boolean;
 }
