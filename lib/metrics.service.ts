@@ -23,6 +23,14 @@ import {
 } from './metrics.messages.js';
 import { limitLabelSets } from './cardinality/limit-label-sets.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
+import {
+  HANDLER_LABEL_NAMES,
+  handlerContextSwitch,
+} from './context/handler-context.js';
+import { withHandlerLabels } from './context/handler-labels.js';
+
+/** The metrics created with `handlerLabels: true`, in any registry. */
+const handlerLabelled = new WeakSet<object>();
 
 type Options<C, L extends string> = Omit<
   C,
@@ -32,6 +40,11 @@ type Options<C, L extends string> = Omit<
   help?: string;
   /** The label names; with a literal list, label sets of other names are compile errors. */
   labelNames?: readonly L[];
+  /**
+   * Adds the labels `transport` and `route` of the handler (request, message, job, GraphQL
+   * operation) in progress when an observation is made; `none` outside any handler. Default `false`.
+   */
+  handlerLabels?: boolean;
 };
 export type CounterOptions<L extends string = string> = Options<
   CounterConfiguration<L>,
@@ -183,14 +196,20 @@ export class MetricsService {
   private getOrCreate<M extends AnyMetric>(
     kind: Kind,
     name: string,
-    options: { help?: string; labelNames?: readonly string[] } & Record<
-      string,
-      unknown
-    >,
+    given: {
+      help?: string;
+      labelNames?: readonly string[];
+      handlerLabels?: boolean;
+    } & Record<string, unknown>,
     create: (config: never) => M,
   ): M {
+    const { handlerLabels: askedHandlerLabels, ...options } = given;
+    const handlerLabels = askedHandlerLabels === true;
     const { fullName, metric: existing } = this.registered(name);
-    const labelNames = [...(options.labelNames ?? [])];
+    const ownLabelNames = [...(options.labelNames ?? [])];
+    const labelNames = handlerLabels
+      ? [...ownLabelNames, ...HANDLER_LABEL_NAMES]
+      : ownLabelNames;
     if (existing !== undefined) {
       if (existing.type !== kind) {
         throw new Error(
@@ -210,8 +229,19 @@ export class MetricsService {
           ),
         );
       }
+      if (handlerLabelled.has(existing) !== handlerLabels) {
+        throw new Error(
+          metricConflictMessage(
+            fullName,
+            handlerLabelled.has(existing)
+              ? 'with handlerLabels: true'
+              : 'without handlerLabels',
+          ),
+        );
+      }
       return existing as M;
     }
+    if (handlerLabels) assertNoHandlerLabelNames(fullName, ownLabelNames);
     assertValidNames(fullName, labelNames);
     const metric = create({
       ...options,
@@ -220,8 +250,31 @@ export class MetricsService {
       labelNames,
       registers: [this.registry],
     } as never);
-    return limitLabelSets(metric, this.options.maxSeries);
+    const limited = limitLabelSets(metric, this.options.maxSeries);
+    if (!handlerLabels) return limited;
+    handlerLabelled.add(limited);
+    // From now on this app's instrumentations enter the handler context of each request.
+    handlerContextSwitch(this.options).on = true;
+    return withHandlerLabels(
+      limited,
+      ownLabelNames,
+      options.enableExemplars === true,
+    );
   }
+}
+
+/** `handlerLabels` adds `transport` and `route`: the metric cannot declare them itself too. */
+function assertNoHandlerLabelNames(
+  fullName: string,
+  labelNames: readonly string[],
+): void {
+  const taken = labelNames.filter((label) =>
+    (HANDLER_LABEL_NAMES as readonly string[]).includes(label),
+  );
+  if (taken.length > 0)
+    throw new Error(
+      `nestjs-metrics: metric "${fullName}" asks for handlerLabels, which adds the labels transport and route itself; leave [${taken.join(', ')}] out of its labelNames.`,
+    );
 }
 
 /**
