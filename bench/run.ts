@@ -12,6 +12,10 @@ import type {
   Sample,
 } from './measurements.js';
 import type { RecorderResult, ScrapeResult } from './micro.js';
+import {
+  handlerContextMarkdown,
+  type HandlerContextResult,
+} from './handler-context.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { InstructionCounter, perfUnavailableReason } from './perf.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
@@ -360,7 +364,15 @@ async function main(): Promise<void> {
         measurements.memory.push(await measureMemory(options, loader, variant));
       }
     }
-    const markdown = report(options, measurements);
+    let markdown = report(options, measurements);
+    if (options.parts.has('recorder')) {
+      log('handler context: requests with handlerLabels on and off');
+      const handlerContext = await runJson<HandlerContextResult>(
+        'handler-context.js',
+        options.quick ? ['--quick'] : [],
+      );
+      markdown += `\n\n${handlerContextMarkdown(handlerContext)}\n`;
+    }
     const out = path.resolve(ROOT, options.out);
     await writeMarkdown(out, markdown);
     process.stdout.write(`${markdown}\n`);

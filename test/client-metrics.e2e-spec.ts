@@ -342,6 +342,44 @@ describe('which calls are counted', () => {
   });
 });
 
+describe('METRICS_CLIENT_METRICS', () => {
+  afterEach(() => {
+    delete process.env.METRICS_CLIENT_METRICS;
+  });
+
+  it('turns the option on from the environment; code wins over it', async () => {
+    process.env.METRICS_CLIENT_METRICS = 'TRUE';
+    const fromEnvironment = await createApp({
+      imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+    });
+    process.env.METRICS_CLIENT_METRICS = '1';
+    const fromCode = await startApp({ clientMetrics: false });
+    try {
+      await fetch(target.url('/ok')).then((r) => r.text());
+      await eventually(async () =>
+        expect(sum(await samples(fromEnvironment), REQUESTS)).toBe(1),
+      );
+      expect(await fromCode.get(MetricsService).metrics()).not.toContain(
+        REQUESTS,
+      );
+    } finally {
+      await fromEnvironment.close();
+      await fromCode.close();
+    }
+  });
+
+  it('an invalid value fails start-up naming the variable', async () => {
+    process.env.METRICS_CLIENT_METRICS = 'sometimes';
+    await expect(
+      createApp({
+        imports: [MetricsModule.forRoot({ defaultMetrics: false })],
+      }),
+    ).rejects.toThrow(
+      'nestjs-metrics: environment variable METRICS_CLIENT_METRICS must be true, false, 1 or 0; got "sometimes".',
+    );
+  });
+});
+
 describe('two apps in one process', () => {
   const CHANNELS = [
     'http.client.request.start',
