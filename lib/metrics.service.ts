@@ -62,9 +62,10 @@ export type HistogramOptions<L extends string = string> = Options<
   HistogramConfiguration<L>,
   L
 >;
-export type SummaryOptions<L extends string = string> = Options<
-  SummaryConfiguration<L>,
-  L
+/** Summaries take no `handlerLabels`. */
+export type SummaryOptions<L extends string = string> = Omit<
+  Options<SummaryConfiguration<L>, L>,
+  'handlerLabels'
 >;
 
 type Kind = 'counter' | 'gauge' | 'histogram' | 'summary';
@@ -204,7 +205,7 @@ export class MetricsService {
     create: (config: never) => M,
   ): M {
     const { handlerLabels: askedHandlerLabels, ...options } = given;
-    const handlerLabels = askedHandlerLabels === true;
+    const handlerLabels = askedHandlerLabels === true && kind !== 'summary';
     const { fullName, metric: existing } = this.registered(name);
     const ownLabelNames = [...(options.labelNames ?? [])];
     const labelNames = handlerLabels
