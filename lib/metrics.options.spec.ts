@@ -20,6 +20,7 @@ describe('resolveOptions', () => {
     delete process.env.METRICS_PREFIX;
     delete process.env.METRICS_PORT;
     delete process.env.METRICS_ENABLED;
+    delete process.env.METRICS_CLIENT_METRICS;
     expect(resolveOptions()).toEqual({
       path: '/metrics',
       prefix: '',
@@ -36,6 +37,7 @@ describe('resolveOptions', () => {
       queueWaitBuckets: DEFAULT_QUEUE_WAIT_BUCKETS,
       port: undefined,
       host: undefined,
+      clientMetrics: false,
     });
   });
 
