@@ -10,6 +10,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { HttpModule, HttpService } from '@nestjs/axios';
 import type { INestApplication } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import { firstValueFrom } from 'rxjs';
 import {
   MetricsModule,
@@ -72,6 +73,10 @@ class TargetServer {
       case '/broken':
         res.statusCode = 500;
         res.end('broken');
+        return;
+      case '/redirect':
+        res.writeHead(302, { location: '/ok' });
+        res.end();
         return;
       case '/slow':
         this.waiting.add(res);
@@ -258,6 +263,76 @@ describe('which calls are counted', () => {
           value: 3,
         },
       ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a followed redirect is two calls', async () => {
+    const app = await startApp();
+    try {
+      await fetch(target.url('/redirect')).then((r) => r.text());
+      await firstValueFrom(app.get(HttpService).get(target.url('/redirect')));
+      await eventually(async () =>
+        expect(sum(await samples(app), REQUESTS)).toBe(4),
+      );
+      const found = await samples(app);
+      expect(sum(found, REQUESTS, { status: '302' })).toBe(2);
+      expect(sum(found, REQUESTS, { status: '200' })).toBe(2);
+      expect(find(found, ERRORS)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a call the caller aborts is cancelled (fetch and HttpService)', async () => {
+    const app = await startApp();
+    try {
+      const fetching = new AbortController();
+      const fetched = fetch(target.url('/slow'), { signal: fetching.signal });
+      const requesting = new AbortController();
+      const requested = firstValueFrom(
+        app
+          .get(HttpService)
+          .get(target.url('/slow'), { signal: requesting.signal }),
+      );
+      await delay(100);
+      fetching.abort();
+      requesting.abort();
+      await expect(fetched).rejects.toThrow();
+      await expect(requested).rejects.toThrow();
+      await eventually(async () =>
+        expect(sum(await samples(app), REQUESTS)).toBe(2),
+      );
+      expect(
+        find(await samples(app), ERRORS).map((s) => [
+          s.labels.error_type,
+          s.value,
+        ]),
+      ).toEqual([['cancelled', 2]]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a host that does not resolve is a connection error', async () => {
+    const app = await startApp();
+    try {
+      await fetch('http://no-such-host.invalid/').catch(() => undefined);
+      await eventually(async () =>
+        expect(find(await samples(app), ERRORS)).toEqual([
+          {
+            name: ERRORS,
+            labels: {
+              transport: 'http_client',
+              method: 'GET',
+              host: 'no-such-host.invalid',
+              error_type: 'connection',
+            },
+            value: 1,
+          },
+        ]),
+      );
     } finally {
       await app.close();
     }

@@ -62,6 +62,26 @@ describe('handlerLabels', () => {
     ]);
   });
 
+  it('is ignored by summaries', async () => {
+    const latency = metrics.summary('latency_seconds', {
+      handlerLabels: true,
+    } as never);
+    runInHandlerContext(graphql, () => latency.observe(1));
+    expect((await values('latency_seconds')).map(([labels]) => labels)).toEqual(
+      [
+        { quantile: 0.01 },
+        { quantile: 0.05 },
+        { quantile: 0.5 },
+        { quantile: 0.9 },
+        { quantile: 0.95 },
+        { quantile: 0.99 },
+        { quantile: 0.999 },
+        {},
+        {},
+      ],
+    );
+  });
+
   it('refuses transport or route among its own label names, and a second ask without it', () => {
     expect(() =>
       metrics.counter('routed_total', {
