@@ -13,6 +13,10 @@ import type {
 } from './measurements.js';
 import type { RecorderResult, ScrapeResult } from './micro.js';
 import { collectorTable, type CollectorResult } from './collector.js';
+import {
+  handlerContextMarkdown,
+  type HandlerContextResult,
+} from './handler-context.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { InstructionCounter, perfUnavailableReason } from './perf.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
@@ -368,16 +372,24 @@ async function main(): Promise<void> {
         measurements.memory.push(await measureMemory(options, loader, variant));
       }
     }
-    let collector = '';
+    let markdown = report(options, measurements);
     if (options.parts.has('collector')) {
       log('collector: ns per call, enabled vs disabled');
-      collector = collectorTable(
+      const collector = collectorTable(
         await runJson<CollectorResult>('collector.js', [
           ...(options.quick ? ['--quick'] : []),
         ]),
       );
+      markdown += `\n\n${collector}\n`;
     }
-    const markdown = `${report(options, measurements)}${collector && `\n\n${collector}\n`}`;
+    if (options.parts.has('recorder')) {
+      log('handler context: requests with handlerLabels on and off');
+      const handlerContext = await runJson<HandlerContextResult>(
+        'handler-context.js',
+        options.quick ? ['--quick'] : [],
+      );
+      markdown += `\n\n${handlerContextMarkdown(handlerContext)}\n`;
+    }
     const out = path.resolve(ROOT, options.out);
     await writeMarkdown(out, markdown);
     process.stdout.write(`${markdown}\n`);

@@ -36,6 +36,7 @@ import { SummaryEndpoint } from './scrape/summary-endpoint.js';
 import { SummaryRoute } from './scrape/summary-route.js';
 import { LogPushSink } from './push/log-push/log-push.sink.js';
 import { OtlpExporter } from './export/otlp/otlp-exporter.lifecycle.js';
+import { ClientMetricsLifecycle } from './client/client-metrics.lifecycle.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -116,6 +117,7 @@ function memoised(
     SummaryRoute,
     LogPushSink,
     OtlpExporter,
+    ClientMetricsLifecycle,
   ],
   exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
 })

@@ -20,6 +20,7 @@ describe('resolveOptions', () => {
     delete process.env.METRICS_PREFIX;
     delete process.env.METRICS_PORT;
     delete process.env.METRICS_ENABLED;
+    delete process.env.METRICS_CLIENT_METRICS;
     expect(resolveOptions()).toEqual({
       path: '/metrics',
       prefix: '',
@@ -42,6 +43,7 @@ describe('resolveOptions', () => {
       hostMetrics: false,
       gpuMetrics: undefined,
       otlp: undefined,
+      clientMetrics: false,
     });
   });
 
@@ -88,7 +90,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, clientMetrics (unknown option); got "colour".',
     ],
     [
       'path',

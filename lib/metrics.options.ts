@@ -6,6 +6,7 @@ import type {
   ResolvedMetricsOptions,
 } from './interfaces/metrics-module-options.interface.js';
 import { resolveMaxSeries } from './cardinality/max-series.options.js';
+import { resolveClientMetrics } from './client/client-metrics.options.js';
 import { resolveCluster } from './cluster/cluster.options.js';
 import { resolveExcludePaths } from './http/exclude-paths.options.js';
 import { resolveDefaultMetrics } from './options/default-metrics.options.js';
@@ -72,6 +73,7 @@ const RESOLVERS: {
   hostMetrics: resolveHostMetrics,
   gpuMetrics: resolveGpuMetrics,
   otlp: (otlp) => resolveOtlp(otlp),
+  clientMetrics: resolveClientMetrics,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

@@ -5,6 +5,14 @@ import type {
   RouteSeries,
 } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import {
+  enterHandlerContext,
+  type HandlerContext,
+  handlerContextSwitch,
+  type HandlerContextSwitch,
+  runInHandlerContext,
+} from '../context/handler-context.js';
+import { UNMATCHED_ROUTE } from '../metrics.constants.js';
 import { httpErrorType } from './error-type.js';
 import { methodLabel } from './http-method.js';
 import {
@@ -55,12 +63,16 @@ export class HttpInstrumentation implements ExchangeOwner {
   private readonly wrappers: Wrappers = createWrappers(this.slot.key);
   /** False when body bytes cannot be counted through `req.push` (see `compat/node-http.ts`). */
   countRequestBytes = true;
+  /** On once a metric of this app asks for `handlerLabels`. */
+  private readonly handlerContext: HandlerContextSwitch;
 
   constructor(
     private readonly metrics: RequestMetrics,
     private readonly routes: RouteResolver,
     private readonly options: ResolvedMetricsOptions,
-  ) {}
+  ) {
+    this.handlerContext = handlerContextSwitch(options);
+  }
 
   /** Starts measuring `server`; `owner` names this instrumentation to a second one. */
   attach(server: Server, owner: string): void {
@@ -94,6 +106,9 @@ export class HttpInstrumentation implements ExchangeOwner {
     res: ServerResponse,
   ): void => {
     try {
+      // Leaves what a previous request on this connection entered.
+      const handlerContext = this.handlerContext.on;
+      if (handlerContext) enterHandlerContext(undefined);
       const url = req.url ?? '/';
       const query = url.indexOf('?');
       const pathname = query === -1 ? url : url.slice(0, query);
@@ -111,6 +126,11 @@ export class HttpInstrumentation implements ExchangeOwner {
         this.countRequestBytes &&
         (req.headers['content-length'] !== undefined ||
           req.headers['transfer-encoding'] !== undefined);
+      if (handlerContext) {
+        exchange.handler = new HttpHandlerContext(this, req, exchange);
+        // The framework's listener runs after this one, in what it enters here.
+        enterHandlerContext(exchange.handler);
+      }
       this.slot.attach(req, res, exchange, hasBody);
       if (hasBody) req.push = wrappers.countingPush;
       res.write = wrappers.countingWrite;
@@ -182,6 +202,17 @@ export class HttpInstrumentation implements ExchangeOwner {
     }
   }
 
+  /**
+   * The `route` label of a request still in progress, as the request families will record it (a
+   * handler runs after routing, so the template is known).
+   */
+  routeInProgress(req: IncomingMessage, exchange: HttpExchange): string {
+    const route = this.routes.resolve(req, exchange);
+    if (route === UNMATCHED_ROUTE || this.options.excludePaths.has(route))
+      return route;
+    return this.series(methodLabel(req.method), route).route;
+  }
+
   private series(method: string, route: string): RouteSeries {
     let byRoute = this.seriesByMethod.get(method);
     if (byRoute === undefined) {
@@ -221,6 +252,11 @@ function createWrappers(key: symbol): Wrappers {
     const exchange = (this as unknown as Carrier)[key];
     if (chunk !== null && chunk !== undefined)
       exchange.requestBytes += byteLength(chunk, encoding);
+    // The body's events, and the handler called from its 'end', belong to the request.
+    if (exchange.handler !== undefined)
+      return runInHandlerContext(exchange.handler, () =>
+        exchange.push.call(this, chunk, encoding),
+      );
     return exchange.push.call(this, chunk, encoding);
   }
 
@@ -283,6 +319,25 @@ function byteLength(chunk: unknown, encoding: unknown): number {
     );
   }
   return (chunk as { byteLength?: number }).byteLength ?? 0;
+}
+
+/** The handler context of one HTTP request: its route is resolved once the router matched it. */
+class HttpHandlerContext implements HandlerContext {
+  readonly transport = 'http';
+  private matched: string | undefined;
+
+  constructor(
+    private readonly instrumentation: HttpInstrumentation,
+    private readonly req: IncomingMessage,
+    private readonly exchange: HttpExchange,
+  ) {}
+
+  get route(): string {
+    if (this.matched !== undefined) return this.matched;
+    const route = this.instrumentation.routeInProgress(this.req, this.exchange);
+    if (route !== UNMATCHED_ROUTE) this.matched = route;
+    return route;
+  }
 }
 
 const STATUS_LABELS: string[] = [];

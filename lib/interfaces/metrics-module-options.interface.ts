@@ -133,6 +133,12 @@ export interface MetricsModuleOptions {
    * when `OTEL_METRICS_EXPORTER=otlp`. Default off.
    */
   otlp?: boolean | OtlpOptions;
+  /**
+   * Measure the outbound HTTP calls of the process (global `fetch`, `node:http`/`https`, axios and
+   * `HttpService`): `client_requests_total`, `client_request_duration_seconds` and
+   * `client_errors_total` by method and host. Default `false`.
+   */
+  clientMetrics?: boolean;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -158,4 +164,5 @@ export interface ResolvedMetricsOptions {
   hostMetrics: boolean;
   gpuMetrics: ResolvedGpuMetrics | undefined;
   otlp: ResolvedOtlpOptions | undefined;
+  clientMetrics: boolean;
 }
