@@ -28,6 +28,7 @@ import { createMetricsSource } from './scrape/metrics-source.factory.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import { firstDifference } from './http/one-instrumentation-per-app.js';
 import { LogErrorEvents } from './logs/log-error-events.js';
+import { LogErrorMetrics } from './logs/log-error-metrics.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -100,8 +101,9 @@ function memoised(
     QueueMetricsLifecycle,
     MetricsServer,
     LogErrorEvents,
+    LogErrorMetrics,
   ],
-  exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
+  exports: [MetricsService, METRICS_REGISTRY, MetricsServer, LogErrorMetrics],
 })
 export class MetricsModule extends ConfigurableModuleClass {
   /** Registers the module globally with the given options (all optional). */

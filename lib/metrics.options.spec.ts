@@ -6,6 +6,7 @@ import {
 } from './metrics.constants.js';
 import { environmentOptions } from './metrics.environment.js';
 import { resolveOptions } from './metrics.options.js';
+import { resolveLogErrors } from './logs/log-errors.options.js';
 
 describe('resolveOptions', () => {
   const saved = { ...process.env };
@@ -36,6 +37,7 @@ describe('resolveOptions', () => {
       queueWaitBuckets: DEFAULT_QUEUE_WAIT_BUCKETS,
       port: undefined,
       host: undefined,
+      logErrors: resolveLogErrors(undefined),
     });
   });
 
@@ -82,7 +84,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, port, host, logErrors (unknown option); got "colour".',
     ],
     [
       'path',

@@ -8,6 +8,7 @@ import type {
 import { resolveMaxSeries } from './cardinality/max-series.options.js';
 import { resolveCluster } from './cluster/cluster.options.js';
 import { resolveExcludePaths } from './http/exclude-paths.options.js';
+import { resolveLogErrors } from './logs/log-errors.options.js';
 import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
@@ -54,6 +55,7 @@ const RESOLVERS: {
     resolveBuckets(buckets, 'queueWaitBuckets') ?? DEFAULT_QUEUE_WAIT_BUCKETS,
   port: (port) => resolvePort(port),
   host: (host, all) => resolveHost(host, all.port),
+  logErrors: resolveLogErrors,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

@@ -3,6 +3,10 @@ import type {
   DefaultMetricsOptions,
   ResolvedDefaultMetrics,
 } from '../options/default-metrics.options.js';
+import type {
+  LogErrorsOptions,
+  ResolvedLogErrorsOptions,
+} from '../logs/log-errors.options.js';
 import type { TransportBuckets } from '../recorder/series-store.js';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 import type {
@@ -79,6 +83,12 @@ export interface MetricsModuleOptions {
   port?: number;
   /** Interface the dedicated metrics server listens on (with `port`). Default: all interfaces. */
   host?: string;
+  /**
+   * How error log calls are counted in `log_errors_total` (`warn`, `categories`, a `logger` for
+   * the module to wrap and install). Default: error and fatal calls, the default categories,
+   * nothing installed.
+   */
+  logErrors?: LogErrorsOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -98,4 +108,5 @@ export interface ResolvedMetricsOptions {
   queueWaitBuckets: readonly number[];
   port: number | undefined;
   host: string | undefined;
+  logErrors: ResolvedLogErrorsOptions;
 }
