@@ -13,6 +13,7 @@ import type {
 } from './measurements.js';
 import type { RecorderResult, ScrapeResult } from './micro.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { runLogErrorsBench } from './log-errors.js';
 import { InstructionCounter, perfUnavailableReason } from './perf.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
 import { profile } from './profile.js';
@@ -315,6 +316,10 @@ async function updateReadme(text: string): Promise<void> {
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     log(USAGE);
+    return;
+  }
+  if (process.argv[2] === 'log-errors') {
+    process.stdout.write(`${await runLogErrorsBench()}\n`);
     return;
   }
   const options = parseOptions(process.argv.slice(2));

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import {
   ConsoleLogger,
   Controller,
@@ -13,8 +14,10 @@ import { NestFactory } from '@nestjs/core';
 import {
   LogErrorMetrics,
   MetricsModule,
+  type CategoryRule,
   type MetricsModuleOptions,
 } from '../lib/index.js';
+import { LOG_ERRORS_FAMILY } from '../lib/logs/log-errors-family.js';
 import {
   LogErrorEvents,
   type LogErrorRecord,
@@ -272,6 +275,20 @@ describe('the wrapper', () => {
     expect(logErrors(await scrape(app))).toEqual(['error general none none 1']);
   });
 
+  it('forwards a call it fails to read, and does not throw', async () => {
+    app = await createApp(fixture());
+    const target = new RecordingLogger();
+    const hostile = {
+      get message(): string {
+        throw new Error('hostile getter');
+      },
+    };
+    const wrapped = app.get(LogErrorMetrics).wrap(target);
+    expect(wrapped.error(hostile, 'Ctx')).toBe('errored');
+    expect(target.calls).toEqual([{ method: 'error', args: [hostile, 'Ctx'] }]);
+    expect(logErrors(await scrape(app))).toEqual([]);
+  });
+
   it('takes the wrapped logger context when the call names none', async () => {
     app = await createApp(fixture());
     const console = new ConsoleLogger('Billing', { logLevels: [] });
@@ -388,5 +405,64 @@ describe('errors logged during bootstrap', () => {
         args: [expect.any(Error), undefined, 'Bootstrap'],
       },
     ]);
+  });
+});
+
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('the README', () => {
+  let app: INestApplication;
+  afterEach(async () => {
+    await app?.close();
+  });
+
+  it("profiler rules give the profiler's six categories", async () => {
+    const literal =
+      /export const PROFILER_CATEGORIES: CategoryRule\[\] = (\[[\s\S]*?\n\]);/.exec(
+        README,
+      )?.[1];
+    expect(literal).toBeDefined();
+    const categories = new Function(`return ${literal};`)() as CategoryRule[];
+    app = await createApp(fixture({ logErrors: { categories } }));
+    const wrapped = app.get(LogErrorMetrics).wrap(new RecordingLogger());
+    const coded = (code: string) =>
+      Object.assign(new Error('open /proc/1/maps'), { code });
+    wrapped.error('sampling stopped', 'Profiler');
+    wrapped.error('profiling session aborted', 'Jobs');
+    wrapped.error('upload of profile 42 to S3 failed', 'Jobs');
+    wrapped.error('out of memory while symbolizing', 'Jobs');
+    wrapped.error(coded('ENOMEM'), 'Jobs');
+    wrapped.error(coded('EACCES'), 'Jobs');
+    wrapped.error('cpu probe failed', 'SystemMonitor');
+    wrapped.error('docker stats unavailable', 'Jobs');
+    wrapped.error(new TypeError('x is not a function'), 'Jobs');
+    expect(logErrors(await scrape(app)).sort()).toEqual([
+      'error container_error Jobs none 1',
+      'error general_error Jobs TypeError 1',
+      'error memory_error Jobs Error 1',
+      'error memory_error Jobs none 1',
+      'error profiler_error Jobs none 1',
+      'error profiler_error Profiler none 1',
+      'error system_error Jobs Error 1',
+      'error system_error SystemMonitor none 1',
+      'error upload_error Jobs none 1',
+    ]);
+  });
+
+  it('describes log_errors_total as the family table does, and the scrape agrees', async () => {
+    const row = README.split('\n').find((line) =>
+      line.startsWith(`| \`${LOG_ERRORS_FAMILY.name}\``),
+    );
+    const cells = row?.split('|').map((cell) => cell.trim());
+    expect(cells?.[2]).toBe(LOG_ERRORS_FAMILY.type);
+    expect(cells?.[3]).toBe(
+      LOG_ERRORS_FAMILY.labels.map((label) => `\`${label}\``).join(', '),
+    );
+    app = await createApp(fixture());
+    app.get(LogErrorMetrics).wrap(new RecordingLogger()).error('x');
+    const text = (await request(app.getHttpServer()).get('/metrics')).text;
+    expect(text).toContain(
+      `# HELP log_errors_total ${LOG_ERRORS_FAMILY.help}\n# TYPE log_errors_total counter\n`,
+    );
   });
 });

@@ -3,6 +3,8 @@ import {
   categorize,
   compileCategoryRules,
   DEFAULT_LOG_ERROR_CATEGORIES,
+  MATCHED_LENGTH,
+  wordsOf,
   type CategoryInput,
 } from './log-error-categories.js';
 import {
@@ -45,6 +47,37 @@ describe('category rules', () => {
     expect(categorize(rules, input({ message: 'timed-out' }))).toBe('late');
     expect(categorize(rules, input({ code: 'EAI_AGAIN' }))).toBe('dns');
     expect(categorize(rules, input({ code: 'EAI_AGAINST' }))).toBe('general');
+  });
+
+  it('splits words at separators and inside camelCase', () => {
+    expect(wordsOf('ExternalApiError: GET api.example.com/v1')).toEqual([
+      'external',
+      'api',
+      'error',
+      'get',
+      'api',
+      'example',
+      'com',
+      'v1',
+    ]);
+    expect(wordsOf('HTTPError S3Upload EAI_AGAIN')).toEqual([
+      'http',
+      'error',
+      's3',
+      'upload',
+      'eai',
+      'again',
+    ]);
+  });
+
+  it('reads only the first MATCHED_LENGTH characters of a field', () => {
+    const padding = 'x '.repeat(MATCHED_LENGTH / 2 - 2);
+    expect(categorize(api, input({ message: `${padding}api` }))).toBe(
+      'external_api',
+    );
+    expect(categorize(api, input({ message: `${padding}   api` }))).toBe(
+      'general',
+    );
   });
 
   it('takes the first rule that matches, and a rule without words matches everything', () => {

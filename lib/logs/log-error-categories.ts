@@ -144,70 +144,120 @@ export const DEFAULT_LOG_ERROR_CATEGORIES: readonly CategoryRule[] =
     },
   ]);
 
-/** A rule with its words compiled to one test per field. */
-export interface CompiledCategoryRule {
-  readonly category: string;
-  readonly tests: readonly {
+/**
+ * The rules compiled for matching: per field, each word written without separators
+ * (`timed out` → `timedout`) mapped to the first rule that lists it there.
+ */
+export interface CompiledCategoryRules {
+  /** The category of each rule, by its place in the list. */
+  readonly categories: readonly string[];
+  /** The place of the first rule without words (it matches every call), or -1. */
+  readonly catchAll: number;
+  readonly fields: readonly {
     readonly field: keyof CategoryInput;
-    readonly pattern: RegExp;
+    readonly words: ReadonlyMap<string, number>;
+    /** The longest word, in characters: longer runs of the text's words cannot match. */
+    readonly longest: number;
   }[];
 }
 
 const FIELDS = ['logger', 'message', 'exceptionType', 'code'] as const;
 
-/** The text a word or a field is compared in: lower case words, camelCase split, one space apart. */
-export function normalizeWords(text: string): string {
-  const words = text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
-  return words === '' ? '' : ` ${words} `;
-}
+/** Characters of a field that are looked at: a huge message costs no more than this. */
+export const MATCHED_LENGTH = 1024;
 
 /**
- * The regular expression that finds any of `words` as whole words of a normalized text: the
- * letters of a word in order, each pair optionally split by the text's word boundary.
+ * The words of `text`, lower case: split at every character that is not an ASCII letter or
+ * digit, and inside camelCase (`ExternalApiError` → external, api, error; `HTTPError` → http,
+ * error). Only the first `MATCHED_LENGTH` characters are read.
  */
-export function wordsPattern(words: readonly string[]): RegExp {
-  const alternatives = words.map((word) =>
-    [...normalizeWords(word).replace(/ /g, '')].join(' ?'),
-  );
-  return new RegExp(`(?<= )(?:${alternatives.join('|')})(?= )`);
+export function wordsOf(text: string): string[] {
+  const words: string[] = [];
+  const end = Math.min(text.length, MATCHED_LENGTH);
+  let word = '';
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const upper = c >= 65 && c <= 90;
+    const lower = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    if (!upper && !lower) {
+      if (word !== '') words.push(word);
+      word = '';
+      continue;
+    }
+    if (upper && word !== '') {
+      const previous = text.charCodeAt(i - 1);
+      const next = i + 1 < end ? text.charCodeAt(i + 1) : 0;
+      const previousUpper = previous >= 65 && previous <= 90;
+      // fooBar, foo1Bar: a new word; HTTPError: the E starts one (an upper case run, then lower).
+      if (!previousUpper || (next >= 97 && next <= 122)) {
+        words.push(word);
+        word = '';
+      }
+    }
+    word += upper ? String.fromCharCode(c + 32) : text[i];
+  }
+  if (word !== '') words.push(word);
+  return words;
+}
+
+/** A word of a rule as it is looked up: its words joined (`EAI_AGAIN` → `eaiagain`). */
+export function compactWord(word: string): string {
+  return wordsOf(word).join('');
 }
 
 /** Whether `word` has a letter or digit to match (checked at start-up). */
 export function isMatchableWord(word: string): boolean {
-  return normalizeWords(word) !== '';
+  return compactWord(word) !== '';
 }
 
 export function compileCategoryRules(
   rules: readonly CategoryRule[],
-): CompiledCategoryRule[] {
-  return rules.map((rule) => ({
-    category: rule.category,
-    tests: FIELDS.flatMap((field) => {
-      const words = rule[field];
-      return words === undefined || words.length === 0
-        ? []
-        : [{ field, pattern: wordsPattern(words) }];
-    }),
-  }));
+): CompiledCategoryRules {
+  const fields = FIELDS.map((field) => {
+    const words = new Map<string, number>();
+    rules.forEach((rule, index) => {
+      for (const word of rule[field] ?? []) {
+        const compact = compactWord(word);
+        if (compact !== '' && !words.has(compact)) words.set(compact, index);
+      }
+    });
+    let longest = 0;
+    for (const word of words.keys()) longest = Math.max(longest, word.length);
+    return { field, words, longest };
+  }).filter(({ words }) => words.size > 0);
+  return {
+    categories: rules.map((rule) => rule.category),
+    catchAll: rules.findIndex((rule) =>
+      FIELDS.every((field) => (rule[field]?.length ?? 0) === 0),
+    ),
+    fields,
+  };
 }
 
-/** The category of the first rule that matches `input`, else `general`. */
+/**
+ * The category of the first rule that matches `input`, else `general`. A word matches a run of
+ * whole words of its field, written together: `timedout` matches "timed out" and "TimedOut",
+ * never part of a word.
+ */
 export function categorize(
-  rules: readonly CompiledCategoryRule[],
+  rules: CompiledCategoryRules,
   input: CategoryInput,
 ): string {
-  const normalized: Partial<Record<keyof CategoryInput, string>> = {};
-  for (const rule of rules) {
-    if (rule.tests.length === 0) return rule.category;
-    for (const { field, pattern } of rule.tests) {
-      const text = (normalized[field] ??= normalizeWords(input[field]));
-      if (text !== '' && pattern.test(text)) return rule.category;
+  let best = rules.catchAll === -1 ? Infinity : rules.catchAll;
+  for (const { field, words, longest } of rules.fields) {
+    if (best === 0) break;
+    const text = input[field];
+    if (text === '') continue;
+    const tokens = wordsOf(text);
+    for (let i = 0; i < tokens.length; i++) {
+      let run = '';
+      for (let j = i; j < tokens.length; j++) {
+        run += tokens[j];
+        if (run.length > longest) break;
+        const rule = words.get(run);
+        if (rule !== undefined && rule < best) best = rule;
+      }
     }
   }
-  return FALLBACK_CATEGORY;
+  return best === Infinity ? FALLBACK_CATEGORY : rules.categories[best]!;
 }

@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import { limitLabelSets } from '../cardinality/limit-label-sets.js';
 import {
   categorize,
-  type CompiledCategoryRule,
+  type CompiledCategoryRules,
 } from './log-error-categories.js';
 import {
   cut,
@@ -32,7 +32,7 @@ export interface LogCall {
 
 export interface LogErrorCounterSettings {
   readonly warn: boolean;
-  readonly rules: readonly CompiledCategoryRule[];
+  readonly rules: CompiledCategoryRules;
   /** Prepended to `log_errors_total`. */
   readonly prefix: string;
   readonly maxSeries: number;

@@ -66,6 +66,6 @@ describe('logErrors option', () => {
     }).logErrors;
     expect(resolved.warn).toBe(true);
     expect(resolved.logger).toBe(logger);
-    expect(resolved.rules.map((rule) => rule.category)).toEqual(['billing']);
+    expect(resolved.rules.categories).toEqual(['billing']);
   });
 });

@@ -9,7 +9,7 @@ import {
   DEFAULT_LOG_ERROR_CATEGORIES,
   isMatchableWord,
   type CategoryRule,
-  type CompiledCategoryRule,
+  type CompiledCategoryRules,
 } from './log-error-categories.js';
 
 /** The `logErrors` option: how log calls are counted in `log_errors_total`. */
@@ -31,7 +31,7 @@ export interface LogErrorsOptions {
 
 export interface ResolvedLogErrorsOptions {
   readonly warn: boolean;
-  readonly rules: readonly CompiledCategoryRule[];
+  readonly rules: CompiledCategoryRules;
   readonly logger: LoggerService | undefined;
 }
 
