@@ -174,29 +174,32 @@ export const MATCHED_LENGTH = 1024;
 export function wordsOf(text: string): string[] {
   const words: string[] = [];
   const end = Math.min(text.length, MATCHED_LENGTH);
-  let word = '';
+  let start = -1;
+  let previous = 0; // 0 none, 1 lower or digit, 2 upper
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
-    const upper = c >= 65 && c <= 90;
-    const lower = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-    if (!upper && !lower) {
-      if (word !== '') words.push(word);
-      word = '';
-      continue;
-    }
-    if (upper && word !== '') {
-      const previous = text.charCodeAt(i - 1);
+    const kind =
+      c >= 65 && c <= 90
+        ? 2
+        : (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
+          ? 1
+          : 0;
+    if (kind === 0) {
+      if (start !== -1) words.push(text.slice(start, i).toLowerCase());
+      start = -1;
+    } else if (start === -1) {
+      start = i;
+    } else if (kind === 2) {
       const next = i + 1 < end ? text.charCodeAt(i + 1) : 0;
-      const previousUpper = previous >= 65 && previous <= 90;
       // fooBar, foo1Bar: a new word; HTTPError: the E starts one (an upper case run, then lower).
-      if (!previousUpper || (next >= 97 && next <= 122)) {
-        words.push(word);
-        word = '';
+      if (previous === 1 || (next >= 97 && next <= 122)) {
+        words.push(text.slice(start, i).toLowerCase());
+        start = i;
       }
     }
-    word += upper ? String.fromCharCode(c + 32) : text[i];
+    previous = kind;
   }
-  if (word !== '') words.push(word);
+  if (start !== -1) words.push(text.slice(start, end).toLowerCase());
   return words;
 }
 
