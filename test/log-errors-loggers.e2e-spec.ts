@@ -164,4 +164,42 @@ describe('apps that log straight through pino or winston', () => {
     ]);
     expect(out.lines).toHaveLength(5);
   });
+
+  it('winston: syslog levels count as error and fatal, warn with logErrors.warn, label as logger', async () => {
+    const warnApp = await createApp({
+      imports: [
+        MetricsModule.forRoot({
+          defaultMetrics: false,
+          prefix: 'audit_',
+          logErrors: { warn: true },
+        }),
+      ],
+    });
+    try {
+      const logger = winston.createLogger({
+        levels: winston.config.syslog.levels,
+        level: 'debug',
+        format: winston.format.label({ label: 'AuditTrail' }),
+        transports: [warnApp.get(LogErrorMetrics).winstonTransport()],
+      });
+      for (const level of ['emerg', 'alert', 'crit', 'error', 'warning']) {
+        logger.log(level, `${level} line`);
+      }
+      logger.notice('not counted');
+      logger.info('not counted');
+      await new Promise((resolve) => setImmediate(resolve));
+      const samples = await scrape(warnApp);
+      expect(
+        find(samples, 'audit_log_errors_total').map(
+          ({ labels, value }) => `${labels.level} ${labels.logger} ${value}`,
+        ),
+      ).toEqual([
+        'fatal AuditTrail 3',
+        'error AuditTrail 1',
+        'warn AuditTrail 1',
+      ]);
+    } finally {
+      await warnApp.close();
+    }
+  });
 });
