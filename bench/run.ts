@@ -18,6 +18,7 @@ import {
   type HandlerContextResult,
 } from './handler-context.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { runLogErrorsBench } from './log-errors.js';
 import { InstructionCounter, perfUnavailableReason } from './perf.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
 import { profile } from './profile.js';
@@ -327,6 +328,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${await logPushBench(process.argv.includes('--quick'))}\n`,
     );
+    return;
+  }
+  if (process.argv[2] === 'log-errors') {
+    process.stdout.write(`${await runLogErrorsBench()}\n`);
     return;
   }
   const options = parseOptions(process.argv.slice(2));

@@ -6,6 +6,7 @@ import {
 } from './metrics.constants.js';
 import { environmentOptions } from './metrics.environment.js';
 import { resolveOptions } from './metrics.options.js';
+import { resolveLogErrors } from './logs/log-errors.options.js';
 
 describe('resolveOptions', () => {
   const saved = { ...process.env };
@@ -44,6 +45,7 @@ describe('resolveOptions', () => {
       gpuMetrics: undefined,
       otlp: undefined,
       clientMetrics: false,
+      logErrors: resolveLogErrors(undefined),
     });
   });
 
@@ -90,7 +92,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, clientMetrics (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, clientMetrics, logErrors (unknown option); got "colour".',
     ],
     [
       'path',

@@ -9,6 +9,7 @@ import { resolveMaxSeries } from './cardinality/max-series.options.js';
 import { resolveClientMetrics } from './client/client-metrics.options.js';
 import { resolveCluster } from './cluster/cluster.options.js';
 import { resolveExcludePaths } from './http/exclude-paths.options.js';
+import { resolveLogErrors } from './logs/log-errors.options.js';
 import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
@@ -74,6 +75,7 @@ const RESOLVERS: {
   gpuMetrics: resolveGpuMetrics,
   otlp: (otlp) => resolveOtlp(otlp),
   clientMetrics: resolveClientMetrics,
+  logErrors: resolveLogErrors,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

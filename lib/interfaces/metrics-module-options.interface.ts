@@ -11,6 +11,10 @@ import type {
   DefaultMetricsOptions,
   ResolvedDefaultMetrics,
 } from '../options/default-metrics.options.js';
+import type {
+  LogErrorsOptions,
+  ResolvedLogErrorsOptions,
+} from '../logs/log-errors.options.js';
 import type { TransportBuckets } from '../recorder/series-store.js';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 import type {
@@ -139,6 +143,12 @@ export interface MetricsModuleOptions {
    * `client_errors_total` by method and host. Default `false`.
    */
   clientMetrics?: boolean;
+  /**
+   * How error log calls are counted in `log_errors_total` (`warn`, `categories`, a `logger` for
+   * the module to wrap and install). Default: error and fatal calls, the default categories,
+   * nothing installed.
+   */
+  logErrors?: LogErrorsOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -165,4 +175,5 @@ export interface ResolvedMetricsOptions {
   gpuMetrics: ResolvedGpuMetrics | undefined;
   otlp: ResolvedOtlpOptions | undefined;
   clientMetrics: boolean;
+  logErrors: ResolvedLogErrorsOptions;
 }
