@@ -128,6 +128,16 @@ export function resolveOptions(
     const resolve = RESOLVERS[key as keyof ResolvedMetricsOptions];
     resolved[key] = resolve(options[key], options);
   }
+  if (resolved.otlp !== undefined && resolved.cluster !== undefined) {
+    // Each worker would export its own numbers as the same series of the same resource.
+    throw new TypeError(
+      invalidOptionMessage(
+        'otlp',
+        'left out when "cluster" is on (each worker would export its own numbers as the same series; export from each worker with a resource attribute of its own, e.g. otlp: { resource: { \'service.instance.id\': String(cluster.worker.id) } }, and no "cluster")',
+        'both options',
+      ),
+    );
+  }
   return resolved as unknown as ResolvedMetricsOptions;
 }
 
