@@ -53,7 +53,10 @@ const RESOLVERS: {
   path: (path) => resolvePath(path),
   prefix: (prefix) => resolvePrefix(prefix),
   defaultLabels: (labels, all) =>
-    resolveDefaultLabels(labels, libraryLabels(workerLabelOn(all.cluster))),
+    resolveDefaultLabels(
+      labels,
+      libraryLabels(workerLabelOn(all.cluster), all.clientMetrics === true),
+    ),
   buckets: resolveTransportBuckets,
   defaultMetrics: resolveDefaultMetrics,
   registry: resolveRegistry,
