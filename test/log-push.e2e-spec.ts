@@ -7,10 +7,12 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
+import { Controller, Get, Logger, type INestApplication } from '@nestjs/common';
+import request from 'supertest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Registry } from 'prom-client';
 import {
+  LogErrorMetrics,
   METRICS_REGISTRY,
   MetricsModule,
   type LogPushOptions,
@@ -821,5 +823,87 @@ describe('logPush options', () => {
     expect(message).toBe(
       'nestjs-metrics: option "logPush.authToken" must be a non-empty string (or set METRICS_LOG_PUSH_AUTH_TOKEN); got a number (value not shown).',
     );
+  });
+});
+
+@Controller('orders')
+class FailingOrdersController {
+  @Get('boom')
+  boom(): never {
+    throw new TypeError('price is undefined');
+  }
+
+  @Get('db')
+  db(): string {
+    const error = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    error.name = 'QueryFailedError';
+    new Logger('OrdersService').error(error);
+    return 'logged';
+  }
+}
+
+describe('log push of errors counted from the app logger', () => {
+  it('pushes what the wrapped logger counts, with its labels as tags', async () => {
+    const server = new PushServer();
+    const port = await server.listen();
+    const app = await createApp(
+      {
+        imports: [
+          MetricsModule.forRoot({
+            defaultMetrics: false,
+            logPush: {
+              url: `ws://127.0.0.1:${port}`,
+              authToken: TOKEN,
+              service: 'orders-api',
+              version: '1.4.0',
+              batchSize: 2,
+              flushIntervalSeconds: 0.05,
+            },
+          }),
+        ],
+        controllers: [FailingOrdersController],
+      },
+      (created) =>
+        created.useLogger(
+          created.get(LogErrorMetrics).wrap(new CaptureLogger()),
+        ),
+    );
+    try {
+      await request(app.getHttpServer()).get('/orders/boom').expect(500);
+      await request(app.getHttpServer()).get('/orders/db').expect(200);
+      await eventually(() =>
+        expect(server.messages.flatMap((m) => m.batch)).toHaveLength(2),
+      );
+      const batch = server.messages.flatMap((m) => m.batch);
+      expect(batch.map(({ tags }) => tags)).toEqual([
+        {
+          error_level: 'error',
+          error_category: 'general',
+          logger_name: 'ExceptionsHandler',
+          app_version: '1.4.0',
+          exception_type: 'TypeError',
+        },
+        {
+          error_level: 'error',
+          error_category: 'database',
+          logger_name: 'OrdersService',
+          app_version: '1.4.0',
+          exception_type: 'QueryFailedError',
+        },
+      ]);
+      for (const record of batch)
+        expect(record).toMatchObject({
+          service: 'orders-api',
+          metric_name: 'log_error_count',
+          metric_type: 'counter',
+          value: 1,
+        });
+      const scraped = await scrape(app);
+      expect(sum(scraped, 'log_errors_total')).toBe(2);
+      expect(sum(scraped, 'log_push_sent_total')).toBe(2);
+    } finally {
+      await app.close();
+      await server.stop();
+    }
   });
 });
