@@ -3,6 +3,7 @@ import type { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ErrorType } from '../recorder/request-record.js';
 import { payloadBytes } from '../recorder/payload-bytes.js';
 import { graphqlErrorType } from './graphql-error-type.js';
+import type { HandlerContext } from '../context/handler-context.js';
 
 /** The route of an operation without a name. */
 export const ANONYMOUS_OPERATION = '_anonymous';
@@ -63,6 +64,8 @@ const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
  */
 export class GraphqlInstrumentation {
   private readonly failures = new RecordingFailureLog();
+  /** The handler context of each operation definition a resolver ran for (the parsed node). */
+  private readonly contexts = new WeakMap<object, HandlerContext>();
 
   constructor(private readonly metrics: RequestMetrics) {
     metrics.declareTransport('graphql');
@@ -132,6 +135,37 @@ export class GraphqlInstrumentation {
     } catch (error) {
       this.failures.report(error);
     }
+  }
+
+  /**
+   * The handler context of the resolvers of an operation, from the operation definition they
+   * run for (graphql-js `info.operation`): transport `graphql` and the route `operationEnded`
+   * records that operation under, through the same cardinality guard. Resolved once per parsed
+   * definition (a cached document keeps its node).
+   */
+  handlerContext(definition: unknown): HandlerContext | undefined {
+    if (definition === null || typeof definition !== 'object') return undefined;
+    let found = this.contexts.get(definition);
+    if (found === undefined) {
+      try {
+        const { kind, name } = operationOf(
+          {
+            definitions: [definition as OperationDocument['definitions'][0]],
+          },
+          undefined,
+          'query',
+        );
+        found = {
+          transport: 'graphql',
+          route: this.metrics.route('graphql', kind, name).route,
+        };
+      } catch (error) {
+        this.failures.report(error);
+        return undefined;
+      }
+      this.contexts.set(definition, found);
+    }
+    return found;
   }
 
   /** A subscription set up by `operation` has ended: its client completed it, or left. */

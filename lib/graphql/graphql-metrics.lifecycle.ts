@@ -16,6 +16,11 @@ import {
   GraphqlInstrumentation,
   type OperationDocument,
 } from './graphql-instrumentation.js';
+import { runResolversInOperationContext } from './graphql-resolvers-context.js';
+import {
+  handlerContextSwitch,
+  type HandlerContextSwitch,
+} from '../context/handler-context.js';
 import {
   withGraphqlWsMetrics,
   type GraphqlWsHooks,
@@ -39,6 +44,8 @@ type Options = Record<string, unknown>;
 export class GraphqlMetricsLifecycle implements OnModuleInit {
   private readonly drivers: InstanceWrapper[] = [];
   private instrumentation: GraphqlInstrumentation | undefined;
+  /** On once a metric of this app asks for `handlerLabels`. */
+  private readonly handlerContext: HandlerContextSwitch;
 
   constructor(
     discovery: DiscoveryService,
@@ -46,6 +53,7 @@ export class GraphqlMetricsLifecycle implements OnModuleInit {
     @Inject(METRICS_RESOLVED_OPTIONS) options: ResolvedMetricsOptions,
     modules: ModulesContainer,
   ) {
+    this.handlerContext = handlerContextSwitch(options);
     if (!options.enabled) return;
     this.drivers = graphqlDriverWrappers(discovery.getProviders());
     if (this.drivers.length === 0) return;
@@ -64,15 +72,18 @@ export class GraphqlMetricsLifecycle implements OnModuleInit {
       const instrumentation = (this.instrumentation ??=
         new GraphqlInstrumentation(this.metrics));
       const packages = await driverPackages(kind);
-      if (kind === 'apollo')
-        beforeDriverStart(driver, (options) =>
-          prepareApollo(instrumentation, options, packages.parse),
+      const handlerContext = this.handlerContext;
+      beforeDriverStart(driver, (options) => {
+        if (kind === 'apollo')
+          prepareApollo(instrumentation, options, packages.parse);
+        else prepareMercurius(instrumentation, options, packages);
+        // Last: around the resolvers as the app's other wrappers left them.
+        runResolversInOperationContext(
+          options.schema,
+          instrumentation,
+          handlerContext,
         );
-      else {
-        beforeDriverStart(driver, (options) =>
-          prepareMercurius(instrumentation, options, packages),
-        );
-      }
+      });
     }
   }
 }
