@@ -17,7 +17,8 @@ import type { HttpExchange } from './http-exchange.js';
  * Finds the route template of an Express request. Only routes of the app's own router count:
  * Nest's catch-all 404 routes (`*path` under a global prefix), routes of mounted sub-routers
  * (whose paths are relative) and the routes Nest mounts its middleware as (`app.all()` for
- * `forRoutes('*')`, e.g. nestjs-pino's) are never reported, nor take the metrics path.
+ * `{ path: '*', method: ALL }`, nestjs-pino's default) are never reported, nor take the metrics
+ * path.
  */
 export class ExpressRouteResolver {
   /** Whether each route seen so far is one of the app's own; both answers are kept. */
