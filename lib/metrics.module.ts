@@ -1,5 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { Module, type DynamicModule, type NestModule } from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import type { Registry } from 'prom-client';
 import {
   METRICS_REGISTRY,
@@ -38,6 +38,7 @@ import { LogPushSink } from './push/log-push/log-push.sink.js';
 import { OtlpExporter } from './export/otlp/otlp-exporter.lifecycle.js';
 import { ClientMetricsLifecycle } from './client/client-metrics.lifecycle.js';
 import { LogErrorMetrics } from './logs/log-error-metrics.js';
+import { watchNestMiddleware } from './http/nest-middleware.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -123,7 +124,22 @@ function memoised(
   ],
   exports: [MetricsService, METRICS_REGISTRY, MetricsServer, LogErrorMetrics],
 })
-export class MetricsModule extends ConfigurableModuleClass {
+export class MetricsModule
+  extends ConfigurableModuleClass
+  implements NestModule
+{
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
+  /**
+   * Runs before Nest mounts any middleware: from here on, the middleware it mounts is known, so
+   * that on Express a middleware for every path (nestjs-pino's) is not taken for an app route.
+   */
+  configure(): void {
+    watchNestMiddleware(this.adapterHost?.httpAdapter);
+  }
+
   /** Registers the module globally with the given options (all optional). */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     return memoised(madeForRoot, options, () => super.forRoot(options));

@@ -7,6 +7,7 @@ import {
   Get,
   Module,
   Post,
+  RequestMethod,
   type MiddlewareConsumer,
   type NestModule,
   type INestApplication,
@@ -279,6 +280,61 @@ describe('Express router stack not as expected', () => {
           }),
         ).toBe(1),
       );
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** A middleware for every path and method, as nestjs-pino's `LoggerModule.forRoot()` applies. */
+@Module({
+  imports: [MetricsModule.forRoot()],
+  controllers: [CompatController],
+})
+class EveryPathModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer
+      .apply((_req: unknown, _res: unknown, next: () => void) => next())
+      .forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}
+
+describe('Express Route#stack not as expected', () => {
+  it('warns once; a middleware for every path then takes the metrics path, and the app answers', async () => {
+    const logger = new CaptureLogger();
+    const app = await createApp(
+      { imports: [EveryPathModule] },
+      (app) => {
+        const router = (
+          app.getHttpAdapter().getInstance() as {
+            router: { route(path: string): { stack: unknown } };
+          }
+        ).router;
+        const route = router.route.bind(router);
+        router.route = (path) => {
+          const made = route(path);
+          made.stack = arrayLikeStack(made.stack as unknown[]);
+          return made;
+        };
+      },
+      'express',
+      { logger },
+    );
+    try {
+      expect(
+        degradedWarnings(logger, /Route#stack/).map((line) => line.message),
+      ).toEqual([
+        expect.stringMatching(
+          /Nest middleware mounted as a route .* taken for an app route: the metrics and summary paths are not served/,
+        ),
+      ]);
+      expect(
+        logger.matching(
+          /^The metrics path \/metrics is not served: the app has a GET route there\.$/,
+        ),
+      ).toHaveLength(1);
+      await request(app.getHttpServer()).get('/metrics').expect(404);
+      await request(app.getHttpServer()).get('/bad').expect(400);
     } finally {
       await app.close();
     }

@@ -67,11 +67,14 @@ describe('nestjs-pino and nest-winston loggers wrapped, in their own process', (
           const [, json] = await app.printed(/^result (.*)$/);
           const result = JSON.parse(json!) as {
             statuses: number[];
+            metricsStatus: number;
             metrics: string;
             errors: { context: string; type: string | null }[];
             warnings: string[];
           };
           expect(result.statuses).toEqual([200, 500]);
+          // nestjs-pino's middleware, for every path by default, leaves the metrics path served.
+          expect(result.metricsStatus).toBe(200);
           expect(logErrors(parseSamples(result.metrics))).toEqual([
             'error database ExceptionsHandler QueryFailedError 1',
             'error network UploadService Error 1',

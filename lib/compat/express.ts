@@ -4,6 +4,7 @@ import { reportDegraded } from './degraded.js';
 /** A route of Express's router (`router/lib/route.js`). */
 export interface ExpressRoute {
   path: unknown;
+  stack?: unknown;
   _handlesMethod?(method: string): boolean;
 }
 
@@ -32,11 +33,17 @@ export const ROUTE_HANDLES_METHOD = {
   loss: 'route of requests stopped before routing matched by path alone, whatever the method',
 };
 
+export const ROUTE_STACK = {
+  internal: 'express: router Route#stack',
+  loss: 'Nest middleware mounted as a route (nestjs-pino’s LoggerModule by default) taken for an app route: the metrics and summary paths are not served where such a middleware applies',
+};
+
 /** What of Express's router the resolver may use, decided once at start-up. */
 export interface ExpressShape {
   stack: boolean;
   match: boolean;
   handlesMethod: boolean;
+  routeStack: boolean;
 }
 
 /** Whether `app` looks like an Express app at all (has a router). */
@@ -56,7 +63,12 @@ export function checkExpress(app: unknown): ExpressShape {
   const stack = (app as ExpressAppLike | undefined)?.router?.stack;
   if (!Array.isArray(stack)) {
     reportDegraded(ROUTER_STACK);
-    return { stack: false, match: false, handlesMethod: false };
+    return {
+      stack: false,
+      match: false,
+      handlesMethod: false,
+      routeStack: false,
+    };
   }
   const routeLayers = (stack as ExpressLayer[]).filter(
     (layer) => layer.route !== undefined,
@@ -67,7 +79,11 @@ export function checkExpress(app: unknown): ExpressShape {
     (layer) => typeof layer.route!._handlesMethod === 'function',
   );
   if (!handlesMethod) reportDegraded(ROUTE_HANDLES_METHOD);
-  return { stack: true, match, handlesMethod };
+  const routeStack = routeLayers.every((layer) =>
+    Array.isArray(layer.route!.stack),
+  );
+  if (!routeStack) reportDegraded(ROUTE_STACK);
+  return { stack: true, match, handlesMethod, routeStack };
 }
 
 /** The app router's layers, or none when the shape was found missing. */
@@ -83,6 +99,15 @@ export function routerLayers(
 /** The route Express matched for a request (`req.route`), set while routing. */
 export function matchedRoute(req: IncomingMessage): ExpressRoute | undefined {
   return (req as IncomingMessage & { route?: ExpressRoute }).route;
+}
+
+/** The functions `route` runs (its stack's handles); none when that cannot be told. */
+export function routeHandlers(
+  route: ExpressRoute,
+  shape: ExpressShape,
+): unknown[] {
+  if (!shape.routeStack || !Array.isArray(route.stack)) return [];
+  return (route.stack as { handle?: unknown }[]).map((layer) => layer?.handle);
 }
 
 /** Whether `route` answers `method`; true when that cannot be told. */

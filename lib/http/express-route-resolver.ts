@@ -6,15 +6,19 @@ import {
   type ExpressShape,
   layerRoutes,
   matchedRoute,
+  routeHandlers,
   routeHandles,
   routerLayers,
 } from '../compat/express.js';
+import { isNestMiddleware } from './nest-middleware.js';
 import type { HttpExchange } from './http-exchange.js';
 
 /**
  * Finds the route template of an Express request. Only routes of the app's own router count:
- * Nest's catch-all 404 routes (`*path` under a global prefix) and routes of mounted sub-routers
- * (whose paths are relative) are never reported.
+ * Nest's catch-all 404 routes (`*path` under a global prefix), routes of mounted sub-routers
+ * (whose paths are relative) and the routes Nest mounts its middleware as (`app.all()` for
+ * `{ path: '*', method: ALL }`, nestjs-pino's default) are never reported, nor take the metrics
+ * path.
  */
 export class ExpressRouteResolver {
   /** Whether each route seen so far is one of the app's own; both answers are kept. */
@@ -99,9 +103,20 @@ export class ExpressRouteResolver {
   private topLevelRoutes(): ExpressRoute[] {
     const routes: ExpressRoute[] = [];
     for (const layer of routerLayers(this.app, this.shape)) {
-      if (layer.route !== undefined && typeof layer.route.path === 'string')
-        routes.push(layer.route);
+      const route = layer.route;
+      if (
+        route !== undefined &&
+        typeof route.path === 'string' &&
+        !this.isMiddleware(route)
+      )
+        routes.push(route);
     }
     return routes;
+  }
+
+  /** Whether every function `route` runs is a middleware Nest mounted. */
+  private isMiddleware(route: ExpressRoute): boolean {
+    const handlers = routeHandlers(route, this.shape);
+    return handlers.length > 0 && handlers.every(isNestMiddleware);
   }
 }
