@@ -41,6 +41,7 @@ describe('resolveOptions', () => {
       summary: { path: '/metrics/summary', windowSeconds: 300 },
       hostMetrics: false,
       gpuMetrics: undefined,
+      exemplars: undefined,
       otlp: undefined,
     });
   });
@@ -88,7 +89,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, exemplars (unknown option); got "colour".',
     ],
     [
       'path',

@@ -31,6 +31,7 @@ import { resolveHost, resolvePort } from './scrape/metrics-port.options.js';
 import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
 import { resolveSummary, withSummaryPath } from './summary/summary.options.js';
 import { resolveOtlp } from './export/otlp/otlp.options.js';
+import { resolveExemplars } from './exemplars/exemplars.options.js';
 import {
   resolveGpuMetrics,
   resolveHostMetrics,
@@ -72,6 +73,7 @@ const RESOLVERS: {
   hostMetrics: resolveHostMetrics,
   gpuMetrics: resolveGpuMetrics,
   otlp: (otlp) => resolveOtlp(otlp),
+  exemplars: resolveExemplars,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

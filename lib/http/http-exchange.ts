@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TraceLabels } from '../exemplars/trace-exemplars.js';
 
 /** Whoever records the exchange once its response has ended. */
 export interface ExchangeOwner {
@@ -27,6 +28,8 @@ export class HttpExchange implements ExchangeOutcome {
   ended = false;
   /** The route template the framework reported while routing (Fastify), if it did. */
   route: string | undefined = undefined;
+  /** The sampled span active when the request arrived, with `exemplars` on. */
+  trace: TraceLabels | undefined = undefined;
 
   constructor(
     readonly owner: ExchangeOwner,

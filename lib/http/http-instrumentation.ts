@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { TraceExemplars } from '../exemplars/trace-exemplars.js';
 import { RecordingFailureLog } from '../recorder/recording-failure-log.js';
 import type {
   RequestMetrics,
@@ -55,12 +56,16 @@ export class HttpInstrumentation implements ExchangeOwner {
   private readonly wrappers: Wrappers = createWrappers(this.slot.key);
   /** False when body bytes cannot be counted through `req.push` (see `compat/node-http.ts`). */
   countRequestBytes = true;
+  /** With `exemplars` on: reads the span active in the server's 'request' listeners. */
+  private readonly exemplars: TraceExemplars | undefined;
 
   constructor(
     private readonly metrics: RequestMetrics,
     private readonly routes: RouteResolver,
     private readonly options: ResolvedMetricsOptions,
-  ) {}
+  ) {
+    this.exemplars = metrics.exemplars;
+  }
 
   /** Starts measuring `server`; `owner` names this instrumentation to a second one. */
   attach(server: Server, owner: string): void {
@@ -111,6 +116,8 @@ export class HttpInstrumentation implements ExchangeOwner {
         this.countRequestBytes &&
         (req.headers['content-length'] !== undefined ||
           req.headers['transfer-encoding'] !== undefined);
+      if (this.exemplars !== undefined)
+        exchange.trace = this.exemplars.current();
       this.slot.attach(req, res, exchange, hasBody);
       if (hasBody) req.push = wrappers.countingPush;
       res.write = wrappers.countingWrite;
@@ -160,23 +167,28 @@ export class HttpInstrumentation implements ExchangeOwner {
         aborted &&
         res.headersSent &&
         (exchange.streamFailed || res.errored != null);
-      this.metrics.record(this.series(methodLabel(method), route), {
-        status: sentStatus,
-        durationSeconds,
-        requestBytes: exchange.requestBytes,
-        responseBytes: noBody ? 0 : exchange.responseBytes,
-        // Most responses are a success that ended well: no error to classify. The status sent
-        // decides; the exception only refines a status that alone is ambiguous (see error-type).
-        errorType:
-          res.statusCode < 400 && !endedAborted
-            ? undefined
-            : httpErrorType({
-                status: res.statusCode,
-                error: exchange.error,
-                aborted: endedAborted,
-                streamFailed,
-              }),
-      });
+      const counted = this.metrics.record(
+        this.series(methodLabel(method), route),
+        {
+          status: sentStatus,
+          durationSeconds,
+          requestBytes: exchange.requestBytes,
+          responseBytes: noBody ? 0 : exchange.responseBytes,
+          // Most responses are a success that ended well: no error to classify. The status sent
+          // decides; the exception only refines a status that alone is ambiguous (see error-type).
+          errorType:
+            res.statusCode < 400 && !endedAborted
+              ? undefined
+              : httpErrorType({
+                  status: res.statusCode,
+                  error: exchange.error,
+                  aborted: endedAborted,
+                  streamFailed,
+                }),
+        },
+      );
+      if (exchange.trace !== undefined)
+        this.metrics.keepExemplar(counted, exchange.trace, durationSeconds);
     } catch (error) {
       this.failures.report(error);
     }

@@ -4,6 +4,10 @@ import type {
   ResolvedOtlpOptions,
 } from '../export/otlp/otlp.options.js';
 import type {
+  ExemplarsOptions,
+  ResolvedExemplarsOptions,
+} from '../exemplars/exemplars.options.js';
+import type {
   GpuMetricsOptions,
   ResolvedGpuMetrics,
 } from '../host/host-metrics.options.js';
@@ -133,6 +137,12 @@ export interface MetricsModuleOptions {
    * when `OTEL_METRICS_EXPORTER=otlp`. Default off.
    */
   otlp?: boolean | OtlpOptions;
+  /**
+   * Trace exemplars: while an OpenTelemetry span is active and sampled when a request arrives,
+   * `request_duration_seconds` buckets and `requests_total` (and `@Timed` histograms) carry its
+   * `trace_id`/`span_id` in the OpenMetrics output. Needs `@opentelemetry/api`. Default off.
+   */
+  exemplars?: boolean | ExemplarsOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -158,4 +168,5 @@ export interface ResolvedMetricsOptions {
   hostMetrics: boolean;
   gpuMetrics: ResolvedGpuMetrics | undefined;
   otlp: ResolvedOtlpOptions | undefined;
+  exemplars: ResolvedExemplarsOptions | undefined;
 }
