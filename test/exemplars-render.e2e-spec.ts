@@ -1,4 +1,9 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import {
+  Counter,
+  Histogram,
+  Registry,
+  type OpenMetricsContentType,
+} from 'prom-client';
 import type { TraceLabels } from '../lib/exemplars/trace-exemplars.js';
 import { REQUEST_FAMILIES } from '../lib/recorder/request-families.js';
 import { RequestMetrics } from '../lib/recorder/request-metrics.js';
@@ -46,9 +51,10 @@ function record(exemplars = true): { ours: Registry; theirs: Registry } {
   const metrics = new RequestMetrics('app_', BOUNDS);
   metrics.register(ours);
   // prom-client takes exemplars only in a registry made for OpenMetrics.
-  const theirs = new Registry(
-    Registry.OPENMETRICS_CONTENT_TYPE as never,
-  ) as Registry;
+  const theirs = new Registry();
+  (theirs as unknown as Registry<OpenMetricsContentType>).setContentType(
+    Registry.OPENMETRICS_CONTENT_TYPE,
+  );
   const help = (name: string) =>
     REQUEST_FAMILIES.find((family) => family.name === name)!.help;
   const counter = new Counter({

@@ -69,11 +69,13 @@ function traceRequests(server: Server, spans: SpanContext[]): void {
       event === 'request'
         ? spanFor((args[0] as IncomingMessage).headers['x-span'] as SpanKind)
         : undefined;
-    if (span === undefined) return emit.call(this, event, ...args);
+    if (span === undefined)
+      return Reflect.apply(emit, this, [event, ...args]) as boolean;
     if (span.spanContext().traceFlags & TraceFlags.SAMPLED)
       spans.push(span.spanContext());
-    return context.with(trace.setSpan(context.active(), span), () =>
-      emit.call(this, event, ...args),
+    return context.with(
+      trace.setSpan(context.active(), span),
+      () => Reflect.apply(emit, this, [event, ...args]) as boolean,
     );
   } as Server['emit'];
 }
