@@ -11,7 +11,7 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { MetricsModule, Timed } from '../lib/index.js';
+import { MetricsModule, MetricsService, Timed } from '../lib/index.js';
 import { ADAPTERS, createApp, type AdapterName } from './helpers/create-app.js';
 import {
   startPrometheus,
@@ -47,6 +47,16 @@ class WorkController {
     return tracer.startActiveSpan('handler', (span) => {
       span.end();
       return 'ok';
+    });
+  }
+}
+
+/** Declares the @Timed histogram itself, before the module makes it (without exemplars). */
+@Injectable()
+class DeclaresTimedHistogram {
+  constructor(metrics: MetricsService) {
+    metrics.histogram('method_duration_seconds', {
+      labelNames: ['class', 'method', 'result', 'exception'],
     });
   }
 }
@@ -133,12 +143,13 @@ async function start(
   adapter: AdapterName,
   exemplars: boolean | { traceIdLabel?: string; spanIdLabel?: string },
   spans: SpanContext[],
+  providers: unknown[] = [],
 ): Promise<{ app: INestApplication; url: string }> {
   const app = await createApp(
     {
       imports: [MetricsModule.forRoot({ exemplars })],
       controllers: [WorkController],
-      providers: [PricingService],
+      providers: [PricingService, ...(providers as never[])],
     },
     undefined,
     adapter,
@@ -238,6 +249,26 @@ describe.each(ADAPTERS)('Exemplars off or renamed (%s)', (adapter) => {
         'requests_total{transport="http",method="GET",route="/work",status="200"} 1\n',
       );
       expect(exemplarsOf(text)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('leaves out a @Timed histogram declared beforehand without exemplars, and still times it', async () => {
+    const spans: SpanContext[] = [];
+    const { app, url } = await start(adapter, true, spans, [
+      DeclaresTimedHistogram,
+    ]);
+    try {
+      await get(`${url}/work`, 'sampled');
+      const text = await scrape(url);
+      expect(text).toContain(
+        'method_duration_seconds_count{class="PricingService",method="price",result="success",exception="none"} 1\n',
+      );
+      expect(exemplarsOf(text).map((line) => line.name)).toEqual([
+        'requests_total',
+        'request_duration_seconds_bucket',
+      ]);
     } finally {
       await app.close();
     }
