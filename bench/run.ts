@@ -13,7 +13,12 @@ import type {
 } from './measurements.js';
 import type { RecorderResult, ScrapeResult } from './micro.js';
 import { collectorTable, type CollectorResult } from './collector.js';
+import {
+  handlerContextMarkdown,
+  type HandlerContextResult,
+} from './handler-context.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { runLogErrorsBench } from './log-errors.js';
 import { InstructionCounter, perfUnavailableReason } from './perf.js';
 import { BenchServer, LoadGenerator, runJson } from './processes.js';
 import { profile } from './profile.js';
@@ -325,6 +330,10 @@ async function main(): Promise<void> {
     );
     return;
   }
+  if (process.argv[2] === 'log-errors') {
+    process.stdout.write(`${await runLogErrorsBench()}\n`);
+    return;
+  }
   const options = parseOptions(process.argv.slice(2));
   const loader = await LoadGenerator.start();
   try {
@@ -368,16 +377,24 @@ async function main(): Promise<void> {
         measurements.memory.push(await measureMemory(options, loader, variant));
       }
     }
-    let collector = '';
+    let markdown = report(options, measurements);
     if (options.parts.has('collector')) {
       log('collector: ns per call, enabled vs disabled');
-      collector = collectorTable(
+      const collector = collectorTable(
         await runJson<CollectorResult>('collector.js', [
           ...(options.quick ? ['--quick'] : []),
         ]),
       );
+      markdown += `\n\n${collector}\n`;
     }
-    const markdown = `${report(options, measurements)}${collector && `\n\n${collector}\n`}`;
+    if (options.parts.has('recorder')) {
+      log('handler context: requests with handlerLabels on and off');
+      const handlerContext = await runJson<HandlerContextResult>(
+        'handler-context.js',
+        options.quick ? ['--quick'] : [],
+      );
+      markdown += `\n\n${handlerContextMarkdown(handlerContext)}\n`;
+    }
     const out = path.resolve(ROOT, options.out);
     await writeMarkdown(out, markdown);
     process.stdout.write(`${markdown}\n`);

@@ -74,3 +74,11 @@ export {
   makeSummaryProvider,
 } from './injection/metric-providers.js';
 export type { MetricProviderOptions } from './injection/metric-providers.js';
+export { LogErrorMetrics } from './logs/log-error-metrics.js';
+export type { LogErrorTransport } from './logs/winston-transport.js';
+export type { PinoLogMethodHook } from './logs/pino-log-method.js';
+export type { LogErrorsOptions } from './logs/log-errors.options.js';
+export {
+  DEFAULT_LOG_ERROR_CATEGORIES,
+  type CategoryRule,
+} from './logs/log-error-categories.js';

@@ -20,6 +20,7 @@ export interface EnvironmentOptions {
   gpuMetrics?: boolean;
   /** From `METRICS_LABEL_<NAME>=value`: the label `<name>` (lower case). */
   defaultLabels?: Record<string, string>;
+  clientMetrics?: boolean;
 }
 
 /** The prefix of the variables that add a default label each. */
@@ -33,8 +34,9 @@ const BOOLEANS: Readonly<Record<string, boolean>> = {
 };
 
 /**
- * Reads `METRICS_ENABLED`, `METRICS_PATH`, `METRICS_PORT`, `METRICS_PREFIX`, `ENABLE_HOST_METRICS`,
- * `ENABLE_GPU_METRICS`, `METRICS_LABEL_<NAME>` and the `METRICS_LOG_PUSH_*` variables from `env`, with
+ * Reads `METRICS_ENABLED`, `METRICS_CLIENT_METRICS`, `METRICS_PATH`, `METRICS_PORT`, `METRICS_PREFIX`,
+ * `ENABLE_HOST_METRICS`, `ENABLE_GPU_METRICS`, `METRICS_LABEL_<NAME>` and the `METRICS_LOG_PUSH_*`
+ * variables from `env`, with
  * the checks of the options they set. Unset or empty variables set nothing; an invalid value
  * throws naming the variable.
  */
@@ -50,6 +52,8 @@ export function environmentOptions(
   if (gpuMetrics !== undefined) options.gpuMetrics = gpuMetrics;
   const labels = labelVariables(env);
   if (labels !== undefined) options.defaultLabels = labels;
+  const clientMetrics = readBoolean(env, 'METRICS_CLIENT_METRICS');
+  if (clientMetrics !== undefined) options.clientMetrics = clientMetrics;
   const path = read(env, 'METRICS_PATH');
   if (path !== undefined)
     options.path = resolvePath(path, { variable: 'METRICS_PATH' });

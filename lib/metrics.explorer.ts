@@ -199,6 +199,7 @@ export class MetricsExplorer implements OnModuleInit, OnApplicationShutdown {
               timed.options.help ??
               'Duration of decorated method calls, in seconds.',
             labelNames: [...BASE_LABELS, ...Object.keys(timedLabels)],
+            handlerLabels: timed.options.handlerLabels === true,
             buckets: [
               ...(resolveBuckets(timed.options.buckets, 'buckets') ??
                 this.options.buckets.http),
@@ -212,6 +213,7 @@ export class MetricsExplorer implements OnModuleInit, OnApplicationShutdown {
         ? this.metrics.counter(counted.name ?? DEFAULT_COUNTED_NAME, {
             help: counted.options.help ?? 'Calls of decorated methods.',
             labelNames: [...BASE_LABELS, ...Object.keys(countedLabels)],
+            handlerLabels: counted.options.handlerLabels === true,
           })
         : undefined;
       return new MethodInstrument(

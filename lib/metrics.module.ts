@@ -37,6 +37,8 @@ import { SummaryEndpoint } from './scrape/summary-endpoint.js';
 import { SummaryRoute } from './scrape/summary-route.js';
 import { LogPushSink } from './push/log-push/log-push.sink.js';
 import { OtlpExporter } from './export/otlp/otlp-exporter.lifecycle.js';
+import { ClientMetricsLifecycle } from './client/client-metrics.lifecycle.js';
+import { LogErrorMetrics } from './logs/log-error-metrics.js';
 
 /**
  * The modules `forRoot()`/`forRootAsync()` returned so far in this copy of the library, with what
@@ -123,8 +125,10 @@ function memoised(
     SummaryRoute,
     LogPushSink,
     OtlpExporter,
+    ClientMetricsLifecycle,
+    LogErrorMetrics,
   ],
-  exports: [MetricsService, METRICS_REGISTRY, MetricsServer],
+  exports: [MetricsService, METRICS_REGISTRY, MetricsServer, LogErrorMetrics],
 })
 export class MetricsModule extends ConfigurableModuleClass {
   /** Registers the module globally with the given options (all optional). */

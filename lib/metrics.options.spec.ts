@@ -6,6 +6,7 @@ import {
 } from './metrics.constants.js';
 import { environmentOptions } from './metrics.environment.js';
 import { resolveOptions } from './metrics.options.js';
+import { resolveLogErrors } from './logs/log-errors.options.js';
 
 describe('resolveOptions', () => {
   const saved = { ...process.env };
@@ -20,6 +21,7 @@ describe('resolveOptions', () => {
     delete process.env.METRICS_PREFIX;
     delete process.env.METRICS_PORT;
     delete process.env.METRICS_ENABLED;
+    delete process.env.METRICS_CLIENT_METRICS;
     expect(resolveOptions()).toEqual({
       path: '/metrics',
       prefix: '',
@@ -43,6 +45,8 @@ describe('resolveOptions', () => {
       gpuMetrics: undefined,
       exemplars: undefined,
       otlp: undefined,
+      clientMetrics: false,
+      logErrors: resolveLogErrors(undefined),
     });
   });
 
@@ -89,7 +93,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, exemplars (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, clientMetrics, logErrors, exemplars (unknown option); got "colour".',
     ],
     [
       'path',

@@ -6,8 +6,10 @@ import type {
   ResolvedMetricsOptions,
 } from './interfaces/metrics-module-options.interface.js';
 import { resolveMaxSeries } from './cardinality/max-series.options.js';
+import { resolveClientMetrics } from './client/client-metrics.options.js';
 import { resolveCluster } from './cluster/cluster.options.js';
 import { resolveExcludePaths } from './http/exclude-paths.options.js';
+import { resolveLogErrors } from './logs/log-errors.options.js';
 import { resolveDefaultMetrics } from './options/default-metrics.options.js';
 import { resolveBoolean } from './options/option-checks.js';
 import { resolvePushgateway } from './push/pushgateway.options.js';
@@ -73,6 +75,8 @@ const RESOLVERS: {
   hostMetrics: resolveHostMetrics,
   gpuMetrics: resolveGpuMetrics,
   otlp: (otlp) => resolveOtlp(otlp),
+  clientMetrics: resolveClientMetrics,
+  logErrors: resolveLogErrors,
   exemplars: resolveExemplars,
 };
 

@@ -36,6 +36,14 @@ import type {
   MetricsSummary,
 } from './summary/metrics-summary.interface.js';
 import { MetricsSummaryReader } from './summary/metrics-summary.reader.js';
+import {
+  HANDLER_LABEL_NAMES,
+  handlerContextSwitch,
+} from './context/handler-context.js';
+import { withHandlerLabels } from './context/handler-labels.js';
+
+/** The metrics created with `handlerLabels: true`, in any registry. */
+const handlerLabelled = new WeakSet<object>();
 
 type Options<C, L extends string> = Omit<
   C,
@@ -45,6 +53,11 @@ type Options<C, L extends string> = Omit<
   help?: string;
   /** The label names; with a literal list, label sets of other names are compile errors. */
   labelNames?: readonly L[];
+  /**
+   * Adds the labels `transport` and `route` of the handler (request, message, job, GraphQL
+   * operation) in progress when an observation is made; `none` outside any handler. Default `false`.
+   */
+  handlerLabels?: boolean;
 };
 export type CounterOptions<L extends string = string> = Options<
   CounterConfiguration<L>,
@@ -62,9 +75,10 @@ export type HistogramOptions<L extends string = string> = Options<
   HistogramConfiguration<L>,
   L
 >;
-export type SummaryOptions<L extends string = string> = Options<
-  SummaryConfiguration<L>,
-  L
+/** Summaries take no `handlerLabels`. */
+export type SummaryOptions<L extends string = string> = Omit<
+  Options<SummaryConfiguration<L>, L>,
+  'handlerLabels'
 >;
 
 type Kind = 'counter' | 'gauge' | 'histogram' | 'summary';
@@ -309,15 +323,21 @@ export class MetricsService {
   private getOrCreate<M extends AnyMetric>(
     kind: Kind,
     name: string,
-    options: { help?: string; labelNames?: readonly string[] } & Record<
-      string,
-      unknown
-    >,
+    given: {
+      help?: string;
+      labelNames?: readonly string[];
+      handlerLabels?: boolean;
+    } & Record<string, unknown>,
     create: (config: never) => M,
   ): M {
-    if (!this.options.enabled) return this.disabledMetric(kind, name, options);
+    if (!this.options.enabled) return this.disabledMetric(kind, name, given);
+    const { handlerLabels: askedHandlerLabels, ...options } = given;
+    const handlerLabels = askedHandlerLabels === true && kind !== 'summary';
     const { fullName, metric: existing } = this.registered(name);
-    const labelNames = [...(options.labelNames ?? [])];
+    const ownLabelNames = [...(options.labelNames ?? [])];
+    const labelNames = handlerLabels
+      ? [...ownLabelNames, ...HANDLER_LABEL_NAMES]
+      : ownLabelNames;
     if (existing !== undefined) {
       if (existing.type !== kind) {
         throw new Error(
@@ -337,8 +357,19 @@ export class MetricsService {
           ),
         );
       }
+      if (handlerLabelled.has(existing) !== handlerLabels) {
+        throw new Error(
+          metricConflictMessage(
+            fullName,
+            handlerLabelled.has(existing)
+              ? 'with handlerLabels: true'
+              : 'without handlerLabels',
+          ),
+        );
+      }
       return existing as M;
     }
+    if (handlerLabels) assertNoHandlerLabelNames(fullName, ownLabelNames);
     assertValidNames(fullName, labelNames);
     const metric = create({
       ...options,
@@ -347,7 +378,16 @@ export class MetricsService {
       labelNames,
       registers: [this.registry],
     } as never);
-    return limitLabelSets(metric, this.options.maxSeries);
+    const limited = limitLabelSets(metric, this.options.maxSeries);
+    if (!handlerLabels) return limited;
+    handlerLabelled.add(limited);
+    // From now on this app's instrumentations enter the handler context of each request.
+    handlerContextSwitch(this.options).on = true;
+    return withHandlerLabels(
+      limited,
+      ownLabelNames,
+      options.enableExemplars === true,
+    );
   }
 
   @Inject(MetricsSummaryReader)
@@ -373,6 +413,20 @@ export class MetricsService {
       );
     return this.summaryReader;
   }
+}
+
+/** `handlerLabels` adds `transport` and `route`: the metric cannot declare them itself too. */
+function assertNoHandlerLabelNames(
+  fullName: string,
+  labelNames: readonly string[],
+): void {
+  const taken = labelNames.filter((label) =>
+    (HANDLER_LABEL_NAMES as readonly string[]).includes(label),
+  );
+  if (taken.length > 0)
+    throw new Error(
+      `nestjs-metrics: metric "${fullName}" asks for handlerLabels, which adds the labels transport and route itself; leave [${taken.join(', ')}] out of its labelNames.`,
+    );
 }
 
 /**

@@ -6,6 +6,14 @@ import type {
   RouteSeries,
 } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import {
+  enterHandlerContext,
+  type HandlerContext,
+  handlerContextSwitch,
+  type HandlerContextSwitch,
+  runInHandlerContext,
+} from '../context/handler-context.js';
+import { UNMATCHED_ROUTE } from '../metrics.constants.js';
 import { httpErrorType } from './error-type.js';
 import { methodLabel } from './http-method.js';
 import {
@@ -58,6 +66,8 @@ export class HttpInstrumentation implements ExchangeOwner {
   countRequestBytes = true;
   /** With `exemplars` on: reads the span active in the server's 'request' listeners. */
   private readonly exemplars: TraceExemplars | undefined;
+  /** On once a metric of this app asks for `handlerLabels`. */
+  private readonly handlerContext: HandlerContextSwitch;
 
   constructor(
     private readonly metrics: RequestMetrics,
@@ -65,6 +75,7 @@ export class HttpInstrumentation implements ExchangeOwner {
     private readonly options: ResolvedMetricsOptions,
   ) {
     this.exemplars = metrics.exemplars;
+    this.handlerContext = handlerContextSwitch(options);
   }
 
   /** Starts measuring `server`; `owner` names this instrumentation to a second one. */
@@ -99,6 +110,9 @@ export class HttpInstrumentation implements ExchangeOwner {
     res: ServerResponse,
   ): void => {
     try {
+      // Leaves what a previous request on this connection entered.
+      const handlerContext = this.handlerContext.on;
+      if (handlerContext) enterHandlerContext(undefined);
       const url = req.url ?? '/';
       const query = url.indexOf('?');
       const pathname = query === -1 ? url : url.slice(0, query);
@@ -118,6 +132,11 @@ export class HttpInstrumentation implements ExchangeOwner {
           req.headers['transfer-encoding'] !== undefined);
       if (this.exemplars !== undefined)
         exchange.trace = this.exemplars.current();
+      if (handlerContext) {
+        exchange.handler = new HttpHandlerContext(this, req, exchange);
+        // The framework's listener runs after this one, in what it enters here.
+        enterHandlerContext(exchange.handler);
+      }
       this.slot.attach(req, res, exchange, hasBody);
       if (hasBody) req.push = wrappers.countingPush;
       res.write = wrappers.countingWrite;
@@ -194,6 +213,17 @@ export class HttpInstrumentation implements ExchangeOwner {
     }
   }
 
+  /**
+   * The `route` label of a request still in progress, as the request families will record it (a
+   * handler runs after routing, so the template is known).
+   */
+  routeInProgress(req: IncomingMessage, exchange: HttpExchange): string {
+    const route = this.routes.resolve(req, exchange);
+    if (route === UNMATCHED_ROUTE || this.options.excludePaths.has(route))
+      return route;
+    return this.series(methodLabel(req.method), route).route;
+  }
+
   private series(method: string, route: string): RouteSeries {
     let byRoute = this.seriesByMethod.get(method);
     if (byRoute === undefined) {
@@ -233,6 +263,11 @@ function createWrappers(key: symbol): Wrappers {
     const exchange = (this as unknown as Carrier)[key];
     if (chunk !== null && chunk !== undefined)
       exchange.requestBytes += byteLength(chunk, encoding);
+    // The body's events, and the handler called from its 'end', belong to the request.
+    if (exchange.handler !== undefined)
+      return runInHandlerContext(exchange.handler, () =>
+        exchange.push.call(this, chunk, encoding),
+      );
     return exchange.push.call(this, chunk, encoding);
   }
 
@@ -295,6 +330,25 @@ function byteLength(chunk: unknown, encoding: unknown): number {
     );
   }
   return (chunk as { byteLength?: number }).byteLength ?? 0;
+}
+
+/** The handler context of one HTTP request: its route is resolved once the router matched it. */
+class HttpHandlerContext implements HandlerContext {
+  readonly transport = 'http';
+  private matched: string | undefined;
+
+  constructor(
+    private readonly instrumentation: HttpInstrumentation,
+    private readonly req: IncomingMessage,
+    private readonly exchange: HttpExchange,
+  ) {}
+
+  get route(): string {
+    if (this.matched !== undefined) return this.matched;
+    const route = this.instrumentation.routeInProgress(this.req, this.exchange);
+    if (route !== UNMATCHED_ROUTE) this.matched = route;
+    return route;
+  }
 }
 
 const STATUS_LABELS: string[] = [];

@@ -4,6 +4,11 @@ export interface MetricDecoratorOptions {
   help?: string;
   /** Constant labels added to every observation. */
   labels?: Record<string, string>;
+  /**
+   * Adds the labels `transport` and `route` of the handler (request, message, job, GraphQL
+   * operation) the call runs in; `none` outside any handler. Default `false`.
+   */
+  handlerLabels?: boolean;
 }
 
 /** Options of `@Timed()`. */

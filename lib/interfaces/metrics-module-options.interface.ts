@@ -15,6 +15,10 @@ import type {
   DefaultMetricsOptions,
   ResolvedDefaultMetrics,
 } from '../options/default-metrics.options.js';
+import type {
+  LogErrorsOptions,
+  ResolvedLogErrorsOptions,
+} from '../logs/log-errors.options.js';
 import type { TransportBuckets } from '../recorder/series-store.js';
 import type { ScrapeAuth, ScrapeAuthOption } from '../scrape/scrape-auth.js';
 import type {
@@ -138,6 +142,18 @@ export interface MetricsModuleOptions {
    */
   otlp?: boolean | OtlpOptions;
   /**
+   * Measure the outbound HTTP calls of the process (global `fetch`, `node:http`/`https`, axios and
+   * `HttpService`): `client_requests_total`, `client_request_duration_seconds` and
+   * `client_errors_total` by method and host. Default `false`.
+   */
+  clientMetrics?: boolean;
+  /**
+   * How error log calls are counted in `log_errors_total` (`warn`, `categories`, a `logger` for
+   * the module to wrap and install). Default: error and fatal calls, the default categories,
+   * nothing installed.
+   */
+  logErrors?: LogErrorsOptions;
+  /**
    * Trace exemplars: while an OpenTelemetry span is active and sampled when a request arrives,
    * `request_duration_seconds` buckets and `requests_total` (and `@Timed` histograms) carry its
    * `trace_id`/`span_id` in the OpenMetrics output. Needs `@opentelemetry/api`. Default off.
@@ -168,5 +184,7 @@ export interface ResolvedMetricsOptions {
   hostMetrics: boolean;
   gpuMetrics: ResolvedGpuMetrics | undefined;
   otlp: ResolvedOtlpOptions | undefined;
+  clientMetrics: boolean;
+  logErrors: ResolvedLogErrorsOptions;
   exemplars: ResolvedExemplarsOptions | undefined;
 }

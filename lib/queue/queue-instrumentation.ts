@@ -8,6 +8,10 @@ import type { ErrorType } from '../recorder/request-record.js';
 import { payloadBytes } from '../recorder/payload-bytes.js';
 import { isControlFlowError, queueErrorType } from './queue-error-type.js';
 import type { ProcessJob, QueueJob } from './queue-job.js';
+import {
+  type HandlerContextSwitch,
+  runInHandlerContext,
+} from '../context/handler-context.js';
 
 const MEASURED = Symbol('nestjs-metrics:measured-job');
 
@@ -33,6 +37,8 @@ export class QueueInstrumentation {
   constructor(
     private readonly metrics: RequestMetrics,
     private readonly waitHistogram: Histogram<string>,
+    /** On once a metric of this app asks for `handlerLabels`. */
+    private readonly handlerContext?: HandlerContextSwitch,
   ) {
     metrics.declareTransport('queue');
   }
@@ -88,7 +94,12 @@ export class QueueInstrumentation {
     const attempt = this.begin(job);
     let result: unknown;
     try {
-      result = await run();
+      result = await (attempt !== undefined && this.handlerContext?.on === true
+        ? runInHandlerContext(
+            { transport: 'queue', route: attempt.series.route },
+            run,
+          )
+        : run());
     } catch (error) {
       if (attempt !== undefined) {
         const failed = !isControlFlowError(error);

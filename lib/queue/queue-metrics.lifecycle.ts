@@ -26,6 +26,7 @@ import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { QueueInstrumentation } from './queue-instrumentation.js';
 import type { ProcessorInstance, QueueWorker } from './queue-job.js';
+import { handlerContextSwitch } from '../context/handler-context.js';
 
 /** Job name used for a stalled job that was removed before its name could be read. */
 const UNKNOWN_JOB = 'unknown';
@@ -97,6 +98,7 @@ export class QueueMetricsLifecycle
         labelNames: [...QUEUE_WAIT_LABELS],
         buckets: [...this.options.queueWaitBuckets],
       }),
+      handlerContextSwitch(this.options),
     );
     for (const processor of this.processors) {
       const worker = workerOf(processor.instance);

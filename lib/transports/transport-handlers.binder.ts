@@ -14,6 +14,7 @@ import { RequestMetrics } from '../recorder/request-metrics.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { isGateway } from '../nest-handler-metadata.js';
 import { patternRoute } from './pattern-route.js';
+import { handlerContextSwitch } from '../context/handler-context.js';
 import {
   TransportInterceptor,
   type MeasuredHandler,
@@ -45,7 +46,10 @@ export class TransportHandlersBinder implements OnModuleDestroy {
     @Inject(METRICS_RESOLVED_OPTIONS) options: ResolvedMetricsOptions,
     @Inject(NEST_METADATA_CHECKED) _checked: true,
   ) {
-    this.interceptor = new TransportInterceptor(metrics);
+    this.interceptor = new TransportInterceptor(
+      metrics,
+      handlerContextSwitch(options),
+    );
     if (!options.enabled) return;
     const seen = new Set<Class>();
     for (const wrapper of discovery.getControllers())

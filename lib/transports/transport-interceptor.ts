@@ -13,6 +13,10 @@ import type { ErrorType } from '../recorder/request-record.js';
 import { patternRoute } from './pattern-route.js';
 import { payloadBytes } from '../recorder/payload-bytes.js';
 import { transportErrorType } from './transport-error-type.js';
+import {
+  type HandlerContextSwitch,
+  runInHandlerContext,
+} from '../context/handler-context.js';
 
 /** A measured message handler: its transport, and its series resolved at bootstrap. */
 export interface MeasuredHandler {
@@ -36,7 +40,11 @@ export class TransportInterceptor implements NestInterceptor {
   private readonly handlers = new WeakMap<object, MeasuredHandler>();
   private readonly failures = new RecordingFailureLog();
 
-  constructor(private readonly metrics?: RequestMetrics) {}
+  constructor(
+    private readonly metrics?: RequestMetrics,
+    /** On once a metric of this app asks for `handlerLabels`. */
+    private readonly handlerContext?: HandlerContextSwitch,
+  ) {}
 
   /** Measures `handler` (the method function Nest calls) from now on. */
   measure(handler: object, measured: MeasuredHandler): void {
@@ -52,7 +60,39 @@ export class TransportInterceptor implements NestInterceptor {
       context.getType() !== handler.transport
     )
       return next.handle();
-    const source = next.handle();
+    if (this.handlerContext?.on === true)
+      return this.inHandlerContext(context, next, handler);
+    return this.measured(context, next.handle(), handler, metrics);
+  }
+
+  /**
+   * Calls and subscribes the handler inside its handler context: Nest binds the handler's call to
+   * the context `handle()` is called in, and an Observable's timers to the one it is subscribed in.
+   */
+  private inHandlerContext(
+    context: ExecutionContext,
+    next: CallHandler,
+    handler: MeasuredHandler,
+  ): Observable<unknown> {
+    const series =
+      handler.seriesByRoute === undefined
+        ? handler.series
+        : this.matchedSeries(handler, context);
+    const entered = { transport: handler.transport, route: series.route };
+    const measured = runInHandlerContext(entered, () =>
+      this.measured(context, next.handle(), handler, this.metrics!),
+    );
+    return new Observable((subscriber) =>
+      runInHandlerContext(entered, () => measured.subscribe(subscriber)),
+    );
+  }
+
+  private measured(
+    context: ExecutionContext,
+    source: Observable<unknown>,
+    handler: MeasuredHandler,
+    metrics: RequestMetrics,
+  ): Observable<unknown> {
     return new Observable((subscriber) => {
       const startedAt = performance.now();
       let series = handler.series;
