@@ -306,3 +306,21 @@ describe('environmentOptions', () => {
     expect(environmentOptions({ METRICS_PATH: '  ' })).toEqual({});
   });
 });
+
+describe('defaultLabels and the labels of the optional families', () => {
+  it('takes "host" only while outbound calls are measured, and the log error labels always', () => {
+    expect(
+      resolveOptions({ defaultLabels: { host: 'web-1' } }).defaultLabels,
+    ).toEqual({
+      host: 'web-1',
+    });
+    expect(() =>
+      resolveOptions({ clientMetrics: true, defaultLabels: { host: 'web-1' } }),
+    ).toThrow(
+      'option "defaultLabels" must not use the label name "host" (a label of client_requests_total',
+    );
+    expect(() => resolveOptions({ defaultLabels: { category: 'x' } })).toThrow(
+      'must not use the label name "category" (a label of log_errors_total)',
+    );
+  });
+});

@@ -54,7 +54,10 @@ const RESOLVERS: {
   path: (path) => resolvePath(path),
   prefix: (prefix) => resolvePrefix(prefix),
   defaultLabels: (labels, all) =>
-    resolveDefaultLabels(labels, libraryLabels(workerLabelOn(all.cluster))),
+    resolveDefaultLabels(
+      labels,
+      libraryLabels(workerLabelOn(all.cluster), all.clientMetrics === true),
+    ),
   buckets: resolveTransportBuckets,
   defaultMetrics: resolveDefaultMetrics,
   registry: resolveRegistry,
@@ -129,6 +132,16 @@ export function resolveOptions(
   for (const key of KNOWN_OPTIONS) {
     const resolve = RESOLVERS[key as keyof ResolvedMetricsOptions];
     resolved[key] = resolve(options[key], options);
+  }
+  if (resolved.otlp !== undefined && resolved.cluster !== undefined) {
+    // Each worker would export its own numbers as the same series of the same resource.
+    throw new TypeError(
+      invalidOptionMessage(
+        'otlp',
+        'left out when "cluster" is on (each worker would export its own numbers as the same series; export from each worker with a resource attribute of its own, e.g. otlp: { resource: { \'service.instance.id\': String(cluster.worker.id) } }, and no "cluster")',
+        'both options',
+      ),
+    );
   }
   return resolved as unknown as ResolvedMetricsOptions;
 }

@@ -1,3 +1,5 @@
+import { CLIENT_FAMILIES } from './client/client-families.js';
+import { LOG_ERRORS_FAMILY } from './logs/log-errors-family.js';
 import { Registry } from 'prom-client';
 import { registryPackage } from './compat/registry-package.js';
 import { WORKER_LABEL } from './cluster/cluster.options.js';
@@ -42,6 +44,7 @@ export function resolvePrefix(
  */
 export function libraryLabels(
   clusterWorkerLabel: boolean,
+  clientMetrics = false,
 ): ReadonlyMap<string, string> {
   const owners = new Map<string, string[]>([
     ['le', ['Prometheus reserves it for histogram buckets']],
@@ -62,14 +65,15 @@ export function libraryLabels(
   }
   for (const label of QUEUE_WAIT_LABELS)
     add(label, `a label of ${QUEUE_WAIT_METRIC}`);
-  const gauges = [
+  const gauges: ReadonlyArray<{ name: string; labels: readonly string[] }> = [
     ...Object.values(QUEUE_DEPTH_FAMILIES),
     ...Object.values(WS_CONNECTION_FAMILIES),
+    LOG_ERRORS_FAMILY,
+    // `host` is a common default label: it is only taken while the outbound calls are measured.
+    ...(clientMetrics ? Object.values(CLIENT_FAMILIES) : []),
   ];
   for (const label of new Set(gauges.flatMap((f) => [...f.labels]))) {
-    const families = gauges.filter((f) =>
-      (f.labels as readonly string[]).includes(label),
-    );
+    const families = gauges.filter((f) => f.labels.includes(label));
     add(label, `a label of ${families.map((f) => f.name).join(', ')}`);
   }
   if (clusterWorkerLabel)

@@ -406,6 +406,35 @@ describe('errors logged during bootstrap', () => {
       },
     ]);
   });
+
+  it('logErrors.logger is put back at app.close(): a closed app counts no more lines', async () => {
+    const logger = new RecordingLogger();
+    const before = new RecordingLogger();
+    Logger.overrideLogger(before);
+    try {
+      @Module({
+        imports: [
+          MetricsModule.forRoot({
+            defaultMetrics: false,
+            logErrors: { logger },
+          }),
+        ],
+      })
+      class InstalledModule {}
+      const closing = await NestFactory.create(InstalledModule);
+      await closing.init();
+      await closing.close();
+      new Logger('AfterClose').error('after the app closed');
+      expect(logger.calls.filter(({ method }) => method === 'error')).toEqual(
+        [],
+      );
+      expect(
+        before.calls.filter(({ method }) => method === 'error'),
+      ).toHaveLength(1);
+    } finally {
+      Logger.overrideLogger(new ConsoleLogger());
+    }
+  });
 });
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

@@ -253,6 +253,35 @@ describe('OTLP export', () => {
     expect(startOf(second)).toEqual(startOf(first));
   });
 
+  it('after MetricsService.reset() a counter starts a new stream: its start time is the reset', async () => {
+    receiver = await startOtlpReceiver();
+    const started = await start({
+      endpoint: receiver.url,
+      intervalSeconds: 3600,
+    });
+    await traffic(started, 2, 0);
+    const resetAt = BigInt(Date.now()) * 1_000_000n;
+    await started.get(MetricsService).reset();
+    await traffic(started, 1, 0);
+    await app!.close();
+    app = undefined;
+    const requests = metric(receiver.exports[0], 'requests_total');
+    expect(pointSum(requests, { route: '/orders/:id' })).toBe(1);
+    for (const point of requests.points)
+      expect(point.startTimeUnixNano).toBeGreaterThanOrEqual(
+        resetAt - 1_000_000n,
+      );
+  });
+
+  it('otlp with cluster fails start-up, as each worker would export the same series', async () => {
+    await expect(
+      start(
+        { endpoint: 'http://127.0.0.1:4318/v1/metrics' },
+        { cluster: true },
+      ),
+    ).rejects.toThrow('option "otlp" must be left out when "cluster" is on');
+  });
+
   it('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as is and wins; OTEL_SDK_DISABLED turns it off', async () => {
     receiver = await startOtlpReceiver();
     process.env.OTEL_METRICS_EXPORTER = 'otlp';

@@ -9,6 +9,7 @@ import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { MetricsService } from '../lib/index.js';
+import { resolveOptions } from '../lib/metrics.options.js';
 import {
   MetricsTestingModule,
   expectMetrics,
@@ -165,11 +166,14 @@ describe.each(ADAPTERS)('nestjs-metrics/testing on %s', (adapter) => {
 
 describe('expectMetrics', () => {
   const registry = new Registry();
-  const service = new MetricsService(registry, {
-    prefix: '',
-    maxSeries: 100,
-    buckets: { http: [0.1, 1] },
-  } as never);
+  const service = new MetricsService(
+    registry,
+    resolveOptions({
+      defaultMetrics: false,
+      maxSeries: 100,
+      buckets: { http: [0.1, 1] },
+    }),
+  );
   service
     .counter('jobs_total', {
       help: 'Jobs done.',

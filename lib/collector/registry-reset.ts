@@ -2,6 +2,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { metricShapeOf } from '../compat/prom-client.js';
 import { OVERFLOW_LABEL_VALUE } from '../metrics.constants.js';
 import { FamilyView } from '../recorder/family-view.js';
+import { isLiveState, noteRegistryReset } from '../read/registry-state.js';
 import type { SeriesStore } from '../recorder/series-store.js';
 
 type Labels = Record<string, string | number>;
@@ -25,7 +26,8 @@ const CUMULATIVE = new Set(['counter', 'histogram', 'summary']);
  * and stays in the scrape (prom-client's own `reset()` drops a labelled metric's series, so each is
  * set again at 0). `cumulativeOnly` leaves gauges as they are. The request families are zeroed in
  * `requests` in place, except `concurrent_requests` (requests still in flight) and
- * `uptime_seconds`, which are read live. Reads every family first, then zeroes them all in one
+ * `uptime_seconds`, which are read live, and the families that hold a current state
+ * (`markLiveState`: connections, the log push socket, queue depth, host and GPU readings). Reads every family first, then zeroes them all in one
  * synchronous pass, so a label set is either kept or recorded afresh.
  */
 export async function zeroRegistry(
@@ -36,13 +38,14 @@ export async function zeroRegistry(
   const targets: { metric: ResettableMetric; type: string; sets: Labels[] }[] =
     [];
   for (const metric of registry.getMetricsAsArray() as unknown as ResettableMetric[]) {
-    if (metric instanceof FamilyView) continue;
+    if (metric instanceof FamilyView || isLiveState(metric)) continue;
     const { type, values } = await metric.get();
     if (cumulativeOnly && !CUMULATIVE.has(type)) continue;
     targets.push({ metric, type, sets: labelSetsOf(values) });
   }
   for (const { metric, type, sets } of targets) zeroMetric(metric, type, sets);
   if (requests !== undefined) zeroRequests(requests);
+  noteRegistryReset(registry);
 }
 
 function zeroMetric(

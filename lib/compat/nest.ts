@@ -3,7 +3,13 @@
 // lifecycle read or set of Nest's non-public shapes. Each is found (or checked) once by decorating
 // a probe with the public decorator and reading its metadata back.
 // ---------------------------------------------------------------------------------------------
-import { Get, UseInterceptors, type NestInterceptor } from '@nestjs/common';
+import {
+  Get,
+  Logger,
+  UseInterceptors,
+  type LoggerService,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Module as NestModule } from '@nestjs/core/injector/module.js';
 import { STATIC_CONTEXT } from '@nestjs/core/injector/constants.js';
@@ -586,3 +592,30 @@ export async function wrapExceptionsHandlerNext(
   return true;
 }
 // ---- end ExceptionsHandler ----------------------------------------------------------------
+
+// --- Logger (the static logger `Logger.overrideLogger()` sets) ------------------------------------
+
+/** `Logger.staticInstanceRef` (protected): the logger every `new Logger(context)` forwards to. */
+export const STATIC_LOGGER = {
+  internal: '@nestjs/common: Logger.staticInstanceRef',
+  loss: 'a logger installed by logErrors.logger stays installed after app.close()',
+};
+
+/**
+ * The static logger now in use: a logger, `false` when logging is off (`logger: false`), or
+ * `undefined` (and one warning) when it cannot be read.
+ */
+export function staticLogger(): LoggerService | false | undefined {
+  if (!('staticInstanceRef' in Logger)) {
+    reportDegraded(STATIC_LOGGER);
+    return undefined;
+  }
+  const ref = (Logger as unknown as { staticInstanceRef?: unknown })
+    .staticInstanceRef;
+  if (ref === undefined) return false;
+  if (ref === null || typeof ref !== 'object') {
+    reportDegraded(STATIC_LOGGER);
+    return undefined;
+  }
+  return ref as LoggerService;
+}

@@ -1,3 +1,4 @@
+import { markLiveState } from '../read/registry-state.js';
 import type { Registry } from 'prom-client';
 import type { HostReading } from './host-reader.js';
 
@@ -233,6 +234,6 @@ export function registerCollectedFamilies<R>(
         // The values are the host's, read anew at each collection: nothing to reset.
       },
     };
-    registry.registerMetric(metric as never);
+    registry.registerMetric(markLiveState(metric) as never);
   }
 }

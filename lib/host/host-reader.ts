@@ -189,8 +189,19 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * The `statfs` calls still running, by mount point. A call on a hung network mount holds one of
+ * libuv's few threads until the kernel gives up: such a mount is left out of later readings until
+ * its call returns, instead of taking another thread at every reading.
+ */
+const statfsInFlight = new Set<string>();
+
 async function readFilesystems(mounts: Mount[]): Promise<FilesystemUsage[]> {
-  const usages = await Promise.all(mounts.map(readFilesystem));
+  const usages = await Promise.all(
+    mounts
+      .filter(({ mountpoint }) => !statfsInFlight.has(mountpoint))
+      .map(readFilesystem),
+  );
   return usages.filter(
     (usage): usage is FilesystemUsage => usage !== undefined,
   );
@@ -205,8 +216,12 @@ async function readFilesystem(
     timer = setTimeout(() => resolve(undefined), STATFS_TIMEOUT_MS);
     timer.unref();
   });
+  statfsInFlight.add(mount.mountpoint);
+  const call = statfs(mount.mountpoint).finally(() =>
+    statfsInFlight.delete(mount.mountpoint),
+  );
   try {
-    const stats = await Promise.race([statfs(mount.mountpoint), timeout]);
+    const stats = await Promise.race([call, timeout]);
     if (stats === undefined || stats.blocks === 0) return undefined;
     return {
       ...mount,

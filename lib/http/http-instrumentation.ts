@@ -10,6 +10,7 @@ import {
   enterHandlerContext,
   type HandlerContext,
   handlerContextSwitch,
+  NO_HANDLER,
   type HandlerContextSwitch,
   runInHandlerContext,
 } from '../context/handler-context.js';
@@ -219,8 +220,9 @@ export class HttpInstrumentation implements ExchangeOwner {
    */
   routeInProgress(req: IncomingMessage, exchange: HttpExchange): string {
     const route = this.routes.resolve(req, exchange);
-    if (route === UNMATCHED_ROUTE || this.options.excludePaths.has(route))
-      return route;
+    if (route === UNMATCHED_ROUTE) return route;
+    // An excluded template is not measured: its handler reads as none, like an excluded path.
+    if (this.options.excludePaths.has(route)) return NO_HANDLER;
     return this.series(methodLabel(req.method), route).route;
   }
 
@@ -334,7 +336,6 @@ function byteLength(chunk: unknown, encoding: unknown): number {
 
 /** The handler context of one HTTP request: its route is resolved once the router matched it. */
 class HttpHandlerContext implements HandlerContext {
-  readonly transport = 'http';
   private matched: string | undefined;
 
   constructor(
@@ -342,6 +343,10 @@ class HttpHandlerContext implements HandlerContext {
     private readonly req: IncomingMessage,
     private readonly exchange: HttpExchange,
   ) {}
+
+  get transport(): string {
+    return this.route === NO_HANDLER ? NO_HANDLER : 'http';
+  }
 
   get route(): string {
     if (this.matched !== undefined) return this.matched;

@@ -3,6 +3,7 @@ import {
   Injectable,
   Logger,
   type LoggerService,
+  type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
@@ -11,6 +12,7 @@ import {
   METRICS_RESOLVED_OPTIONS,
 } from '../metrics.constants.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
+import { staticLogger } from '../compat/nest.js';
 import { countingLogger } from './counting-logger.js';
 import { LogErrorCounter } from './log-error-counter.js';
 import { LogErrorEvents } from './log-error-events.js';
@@ -24,7 +26,7 @@ import { LogErrorTransport } from './winston-transport.js';
  * installs the wrapper as the app's logger when the module starts.
  */
 @Injectable()
-export class LogErrorMetrics implements OnModuleInit {
+export class LogErrorMetrics implements OnModuleInit, OnApplicationShutdown {
   private readonly counter: LogErrorCounter;
   private readonly installing: LoggerService | undefined;
 
@@ -47,11 +49,33 @@ export class LogErrorMetrics implements OnModuleInit {
     this.installing = settings.logger;
   }
 
+  private replaced:
+    | { previous: LoggerService | false | undefined; installed: LoggerService }
+    | undefined;
+
   onModuleInit(): void {
     if (this.installing === undefined) return;
+    this.replaced = {
+      previous: staticLogger(),
+      installed: this.wrap(this.installing),
+    };
     // The public equivalent of app.useLogger(); buffered bootstrap lines are flushed through it
     // when the app finishes initializing.
-    Logger.overrideLogger(this.wrap(this.installing));
+    Logger.overrideLogger(this.replaced.installed);
+  }
+
+  /**
+   * Puts back the logger this module replaced, unless another was installed since: the static
+   * logger is the whole process', and a closed app must not keep counting another app's lines.
+   */
+  onApplicationShutdown(): void {
+    const replaced = this.replaced;
+    this.replaced = undefined;
+    if (replaced?.previous === undefined) return;
+    if (staticLogger() === replaced.installed)
+      Logger.overrideLogger(
+        replaced.previous === false ? false : replaced.previous,
+      );
   }
 
   /**

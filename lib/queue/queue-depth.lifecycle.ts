@@ -1,3 +1,4 @@
+import { markLiveState } from '../read/registry-state.js';
 import {
   Inject,
   Injectable,
@@ -88,6 +89,8 @@ export class QueueDepthLifecycle
           workers.set({ queue }, reading.workers);
       },
     });
+    markLiveState(jobs);
+    markLiveState(workers);
   }
 
   async onModuleDestroy(): Promise<void> {

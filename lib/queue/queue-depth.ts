@@ -26,9 +26,14 @@ export interface QueueReading {
   readonly workers: number;
 }
 
+/** How long past its cache period a reading is still served while Redis does not answer. */
+const STALE_AFTER_MS = 60_000;
+
 interface Source {
   readonly queue: DepthQueue;
   last: QueueReading | undefined;
+  /** When `last` was read (ms since the epoch). */
+  lastAt: number;
   /** The reading under way: a slow Redis gets one at a time, never a pile of them. */
   pending: Promise<QueueReading> | undefined;
   /** In a streak of readings that failed or came too late (warned once per streak). */
@@ -58,6 +63,7 @@ export class QueueDepthReader {
     this.sources = queues.map((queue) => ({
       queue,
       last: undefined,
+      lastAt: 0,
       pending: undefined,
       failing: false,
     }));
@@ -88,8 +94,13 @@ export class QueueDepthReader {
       await this.round;
     }
     const readings = new Map<string, QueueReading>();
-    for (const { queue, last } of this.sources)
-      if (last !== undefined) readings.set(queue.name, last);
+    // A Redis that never answers (an offline queue that waits forever) must not leave a reading
+    // of long ago in the scrape as if it were current.
+    const oldest =
+      Date.now() - STALE_AFTER_MS - this.options.cacheSeconds * 1000;
+    for (const { queue, last, lastAt } of this.sources)
+      if (last !== undefined && lastAt >= oldest)
+        readings.set(queue.name, last);
     return readings;
   }
 
@@ -119,6 +130,7 @@ export class QueueDepthReader {
     }
     if (outcome !== 'late' && !(outcome instanceof Error)) {
       source.last = outcome;
+      source.lastAt = Date.now();
       source.failing = false;
       return;
     }
@@ -126,6 +138,7 @@ export class QueueDepthReader {
     reading.then(
       (value) => {
         source.last = value;
+        source.lastAt = Date.now();
       },
       () => undefined,
     );

@@ -127,6 +127,34 @@ describe('SeriesStore', () => {
     );
   });
 
+  it('gives GraphQL operation names, which clients choose, a budget of their own', () => {
+    const store = new SeriesStore([1], 2, FAMILIES);
+    for (const name of ['a1', 'a2', 'a3', 'a4']) {
+      const operation = store.route('graphql', 'query', name);
+      store.record(operation, record('ok'));
+      store.recordError(operation, 'validation');
+    }
+    const users = store.route('http', 'GET', '/users/:id');
+    store.record(users, record('200'));
+    store.record(
+      store.route('http', 'GET', '/orders'),
+      record('500', { errorType: 'internal' }),
+    );
+    expect(counts(store)).toEqual([
+      'graphql query a1 ok 1',
+      'graphql query a2 ok 1',
+      'http GET /users/:id 200 1',
+      'http GET /orders 500 1',
+      'graphql OVERFLOW OVERFLOW OVERFLOW 2',
+    ]);
+    expect(errors(store)).toEqual([
+      'graphql query a1 validation 1',
+      'graphql query a2 validation 1',
+      'http GET /orders internal 1',
+      'graphql OVERFLOW OVERFLOW validation 2',
+    ]);
+  });
+
   it('keeps error_type when errors_total overflows', () => {
     const store = new SeriesStore([1], 1, FAMILIES);
     const [a, overflowed] = [

@@ -76,8 +76,13 @@ export class SeriesStore {
   /** Requests in flight per transport, in the order the transports were first seen. */
   readonly inFlight = new Map<Transport, number>();
   readonly startedAt = performance.now();
-  private readonly statusLimit: SeriesLimit;
-  private readonly errorLimit: SeriesLimit;
+  /** The budget of the transports whose route values come from the app (templates, patterns, queues). */
+  private readonly appBudget: Budget;
+  /**
+   * The budget of the transports whose route values a client chooses (GraphQL operation names):
+   * a flood of made-up names fills this one, never the app's routes.
+   */
+  private readonly clientBudget: Budget;
 
   /** Upper bounds of the duration buckets of each transport, in seconds. */
   readonly bounds: TransportBuckets;
@@ -97,8 +102,13 @@ export class SeriesStore {
           graphql: bounds,
         }
       : bounds;
-    this.statusLimit = new SeriesLimit(families.status, maxSeries);
-    this.errorLimit = new SeriesLimit(families.error, maxSeries);
+    const budget = (): Budget => ({
+      status: new SeriesLimit(families.status, maxSeries),
+      error: new SeriesLimit(families.error, maxSeries),
+      routes: 0,
+    });
+    this.appBudget = budget();
+    this.clientBudget = budget();
   }
 
   /**
@@ -109,10 +119,12 @@ export class SeriesStore {
     const key = `${transport} ${method} ${route}`;
     let series = this.routes.get(key);
     if (series === undefined) {
-      if (this.routes.size >= this.statusLimit.max) {
-        this.statusLimit.refuse();
+      const budget = this.budgetOf(transport);
+      if (budget.routes >= budget.status.max) {
+        budget.status.refuse();
         return this.overflowRoute(transport);
       }
+      budget.routes += 1;
       series = new RouteSeries(transport, method, route);
       this.routes.set(key, series);
     }
@@ -191,14 +203,18 @@ export class SeriesStore {
       route.statuses.clear();
       route.errors.clear();
     }
-    this.statusLimit.clear();
-    this.errorLimit.clear();
+    for (const budget of [this.appBudget, this.clientBudget]) {
+      budget.status.clear();
+      budget.error.clear();
+    }
   }
 
   /** Adds one error on the route, or on the overflow series once errors_total is full. */
   private countError(route: RouteSeries, errorType: ErrorType): void {
     const errors =
-      route.overflow || route.errors.has(errorType) || this.errorLimit.take()
+      route.overflow ||
+      route.errors.has(errorType) ||
+      this.budgetOf(route.transport).error.take()
         ? route.errors
         : this.overflowRoute(route.transport).errors;
     errors.set(errorType, (errors.get(errorType) ?? 0) + 1);
@@ -206,7 +222,7 @@ export class SeriesStore {
 
   /** A status not seen yet on this route: a new series, or the overflow one once the families are full. */
   private newStatusSeries(route: RouteSeries, status: string): StatusSeries {
-    if (!route.overflow && !this.statusLimit.take()) {
+    if (!route.overflow && !this.budgetOf(route.transport).status.take()) {
       route = this.overflowRoute(route.transport);
     }
     if (route.overflow) {
@@ -227,6 +243,12 @@ export class SeriesStore {
     return series;
   }
 
+  private budgetOf(transport: Transport): Budget {
+    return CLIENT_NAMED_TRANSPORTS.has(transport)
+      ? this.clientBudget
+      : this.appBudget;
+  }
+
   private overflowRoute(transport: Transport): RouteSeries {
     let series = this.overflowRoutes.get(transport);
     if (series === undefined) {
@@ -241,6 +263,16 @@ export class SeriesStore {
     return series;
   }
 }
+
+/** Slots of `maxSeries` for the routes, status label sets and error label sets of some transports. */
+interface Budget {
+  readonly status: SeriesLimit;
+  readonly error: SeriesLimit;
+  routes: number;
+}
+
+/** Transports whose `route` values are chosen by clients, with a budget of their own. */
+const CLIENT_NAMED_TRANSPORTS: ReadonlySet<Transport> = new Set(['graphql']);
 
 /** Duration bucket bounds, in seconds, of each transport. */
 export type TransportBuckets = Readonly<Record<Transport, readonly number[]>>;

@@ -1,3 +1,4 @@
+import { markLiveState } from '../read/registry-state.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { Counter, Gauge } from 'prom-client';
@@ -66,10 +67,12 @@ export class WsConnections {
     opened: Counter<'gateway'>;
   } {
     const { current, opened } = WS_CONNECTION_FAMILIES;
-    this.current ??= this.service.gauge(current.name, {
-      help: current.help,
-      labelNames: current.labels,
-    });
+    this.current ??= markLiveState(
+      this.service.gauge(current.name, {
+        help: current.help,
+        labelNames: current.labels,
+      }),
+    );
     this.opened ??= this.service.counter(opened.name, {
       help: opened.help,
       labelNames: opened.labels,

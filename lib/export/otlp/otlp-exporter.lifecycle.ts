@@ -69,7 +69,11 @@ export class OtlpExporter
     const provider = this.provider;
     if (provider === undefined || this.options === undefined) return;
     this.provider = undefined;
-    const budgetMs = this.options.exportTimeoutMs;
+    // One export's timeout bounds the shutdown, not the (longer) budget of a periodic one.
+    const budgetMs = Math.min(
+      this.options.exportTimeoutMs,
+      this.options.timeoutMs,
+    );
     const inTime = await finishWithin(
       budgetMs,
       () =>

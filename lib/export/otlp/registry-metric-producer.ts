@@ -7,6 +7,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import type { Registry } from 'prom-client';
 import { defaultLabelsOf } from '../../compat/prom-client.js';
+import { registryResetAt } from '../../read/registry-state.js';
 import {
   readRegistry,
   type FamilyReading,
@@ -51,13 +52,19 @@ export class RegistryMetricProducer implements MetricProducer {
     private readonly registry: Registry,
     private readonly resource: Resource,
     private readonly scope = { name: 'nestjs-metrics' },
-    startedAtMs = Date.now(),
+    private readonly startedAtMs = Date.now(),
   ) {
     this.startTime = hrTime(startedAtMs);
   }
 
   async collect(): Promise<CollectionResult> {
     const endTime = hrTime(Date.now());
+    // After MetricsService.reset() the cumulative streams start again, from the reset.
+    const resetAt = registryResetAt(this.registry);
+    const startTime =
+      resetAt !== undefined && resetAt > this.startedAtMs
+        ? hrTime(resetAt)
+        : this.startTime;
     const defaults = defaultLabelsOf(this.registry) ?? {};
     const attributesOf = (labels: SeriesLabels): Attributes => {
       const attributes: Attributes = {};
@@ -67,7 +74,9 @@ export class RegistryMetricProducer implements MetricProducer {
     };
     const metrics: MetricData[] = [];
     for (const family of await readRegistry(this.registry))
-      metrics.push(...this.toMetricData(family, attributesOf, endTime));
+      metrics.push(
+        ...this.toMetricData(family, attributesOf, startTime, endTime),
+      );
     return {
       resourceMetrics: {
         resource: this.resource,
@@ -80,9 +89,9 @@ export class RegistryMetricProducer implements MetricProducer {
   private toMetricData(
     family: FamilyReading,
     attributesOf: (labels: SeriesLabels) => Attributes,
+    startTime: HrTime,
     endTime: HrTime,
   ): MetricData[] {
-    const { startTime } = this;
     const descriptor = (name: string) => ({
       name,
       description: family.help,

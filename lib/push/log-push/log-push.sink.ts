@@ -1,3 +1,4 @@
+import { markLiveState } from '../../read/registry-state.js';
 import {
   Inject,
   Injectable,
@@ -122,21 +123,25 @@ export class LogPushSink implements OnModuleInit, OnApplicationShutdown {
       help: reconnects.help,
       registers,
     });
-    this.connected = new Gauge({
-      name: name(connected),
-      help: connected.help,
-      registers,
-    });
+    this.connected = markLiveState(
+      new Gauge({
+        name: name(connected),
+        help: connected.help,
+        registers,
+      }),
+    );
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const sink = this;
-    new Gauge({
-      name: name(queued),
-      help: queued.help,
-      registers,
-      collect() {
-        this.set(sink.waiting);
-      },
-    });
+    markLiveState(
+      new Gauge({
+        name: name(queued),
+        help: queued.help,
+        registers,
+        collect() {
+          this.set(sink.waiting);
+        },
+      }),
+    );
   }
 
   /** Records waiting to be acknowledged, the batches on the wire included. */
