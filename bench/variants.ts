@@ -20,6 +20,7 @@ import {
 import type { Counter, Histogram } from 'prom-client';
 import { type Observable, tap } from 'rxjs';
 import { BenchController } from './app.js';
+import { exemplarVariants } from './exemplars.js';
 import { loadDist, type Library } from './library.js';
 
 /** One way of building the bench app; each runs in its own process. */
@@ -202,6 +203,10 @@ export const VARIANTS: readonly Variant[] = [
       });
     },
   },
+  ...exemplarVariants(async (exemplars) => {
+    const { MetricsModule } = await library();
+    return createApp({ imports: [MetricsModule.forRoot({ exemplars })] });
+  }),
 ];
 
 export function variantById(id: string): Variant {

@@ -51,6 +51,7 @@ export type { ClusterOptions } from './interfaces/cluster-options.interface.js';
 export type { PushgatewayOptions } from './interfaces/pushgateway-options.interface.js';
 export type { QueueDepthOptions } from './queue/queue-depth.options.js';
 export type { LogPushOptions } from './push/log-push/log-push.options.js';
+export type { ExemplarsOptions } from './exemplars/exemplars.options.js';
 export { ExpositionRegistry } from './scrape/exposition-registry.js';
 export type {
   MetricsSummary,

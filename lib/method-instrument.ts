@@ -1,6 +1,10 @@
 import { types } from 'node:util';
 import { isObservable, Observable } from 'rxjs';
 import type { Counter, Histogram } from 'prom-client';
+import type { TraceExemplars } from './exemplars/trace-exemplars.js';
+
+/** prom-client keeps no exemplar for empty exemplar labels. */
+const NO_EXEMPLAR: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Records the outcome of calls of one decorated method into its @Timed histogram and @Counted counter. */
 export class MethodInstrument {
@@ -15,6 +19,8 @@ export class MethodInstrument {
     private readonly countFailuresOnly: boolean,
     private readonly histogramLabels: Record<string, string> = {},
     private readonly counterLabels: Record<string, string> = {},
+    /** With `exemplars` on, for a histogram made with `enableExemplars`: the active span's ids. */
+    private readonly exemplars: TraceExemplars | undefined = undefined,
   ) {}
 
   record(startedAt: number, failed: boolean, error: unknown): void {
@@ -24,10 +30,19 @@ export class MethodInstrument {
         result: failed ? 'failure' : 'success',
         exception: failed ? exceptionName(error) : 'none',
       };
-      this.histogram?.observe(
-        { ...this.histogramLabels, ...labels },
-        (performance.now() - startedAt) / 1000,
-      );
+      const seconds = (performance.now() - startedAt) / 1000;
+      if (this.exemplars === undefined) {
+        this.histogram?.observe(
+          { ...this.histogramLabels, ...labels },
+          seconds,
+        );
+      } else {
+        this.histogram?.observe({
+          labels: { ...this.histogramLabels, ...labels },
+          value: seconds,
+          exemplarLabels: this.exemplars.current()?.labelSet ?? NO_EXEMPLAR,
+        });
+      }
       if (this.counter !== undefined && (failed || !this.countFailuresOnly))
         this.counter.inc({ ...this.counterLabels, ...labels });
     } catch {

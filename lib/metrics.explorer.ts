@@ -32,6 +32,8 @@ import {
   unbindInstance,
 } from './decorators/measured-method.js';
 import { MethodInstrument } from './method-instrument.js';
+import { RequestMetrics } from './recorder/request-metrics.js';
+import { takesExemplars } from './compat/prom-client.js';
 import type { ResolvedMetricsOptions } from './interfaces/metrics-module-options.interface.js';
 import type { TimedMetadata } from './decorators/timed.decorator.js';
 import type { CountedMetadata } from './decorators/counted.decorator.js';
@@ -70,6 +72,7 @@ export class MetricsExplorer implements OnModuleInit, OnApplicationShutdown {
     private readonly accessor: MetricsMetadataAccessor,
     private readonly metrics: MetricsService,
     private readonly handlers: HandlerInstruments,
+    private readonly requests: RequestMetrics,
     @Inject(METRICS_RESOLVED_OPTIONS)
     private readonly options: ResolvedMetricsOptions,
     @Inject(NEST_METADATA_CHECKED) _checked: true,
@@ -201,6 +204,9 @@ export class MetricsExplorer implements OnModuleInit, OnApplicationShutdown {
               ...(resolveBuckets(timed.options.buckets, 'buckets') ??
                 this.options.buckets.http),
             ],
+            ...(this.requests.exemplars === undefined
+              ? {}
+              : { enableExemplars: true }),
           })
         : undefined;
       const counter = counted
@@ -217,6 +223,9 @@ export class MetricsExplorer implements OnModuleInit, OnApplicationShutdown {
         counted?.options.failuresOnly === true,
         timedLabels,
         countedLabels,
+        histogram !== undefined && takesExemplars(histogram)
+          ? this.requests.exemplars
+          : undefined,
       );
     } catch (error) {
       const decorator =

@@ -23,6 +23,7 @@ import { QueueMetricsLifecycle } from './queue/queue-metrics.lifecycle.js';
 import { GraphqlMetricsLifecycle } from './graphql/graphql-metrics.lifecycle.js';
 import { QueueDepthLifecycle } from './queue/queue-depth.lifecycle.js';
 import { RequestMetrics } from './recorder/request-metrics.js';
+import { loadTraceExemplars } from './exemplars/trace-exemplars.js';
 import { TransportHandlersBinder } from './transports/transport-handlers.binder.js';
 import { WsConnections } from './transports/ws-connections.js';
 import { PushgatewayPusher } from './push/pushgateway.pusher.js';
@@ -84,13 +85,19 @@ function memoised(
     },
     {
       provide: RequestMetrics,
-      useFactory: (options: ResolvedMetricsOptions, registry: Registry) => {
+      useFactory: async (
+        options: ResolvedMetricsOptions,
+        registry: Registry,
+      ) => {
         const metrics = new RequestMetrics(
           options.prefix,
           options.buckets,
           options.maxSeries,
         );
-        if (options.enabled) metrics.register(registry);
+        if (options.enabled) {
+          metrics.register(registry);
+          metrics.exemplars = await loadTraceExemplars(options.exemplars);
+        }
         return metrics;
       },
       inject: [METRICS_RESOLVED_OPTIONS, METRICS_REGISTRY],

@@ -43,6 +43,7 @@ describe('resolveOptions', () => {
       summary: { path: '/metrics/summary', windowSeconds: 300 },
       hostMetrics: false,
       gpuMetrics: undefined,
+      exemplars: undefined,
       otlp: undefined,
       clientMetrics: false,
       logErrors: resolveLogErrors(undefined),
@@ -92,7 +93,7 @@ describe('resolveOptions', () => {
     [
       'unknown',
       { colour: 'red' },
-      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, clientMetrics, logErrors (unknown option); got "colour".',
+      'option "colour" must be one of path, prefix, defaultLabels, buckets, defaultMetrics, registry, excludePaths, enabled, maxSeries, auth, pushgateway, cluster, queueWaitBuckets, queueDepth, port, host, summary, logPush, hostMetrics, gpuMetrics, otlp, clientMetrics, logErrors, exemplars (unknown option); got "colour".',
     ],
     [
       'path',

@@ -33,6 +33,7 @@ import { resolveHost, resolvePort } from './scrape/metrics-port.options.js';
 import { resolveScrapeAuth } from './scrape/resolve-scrape-auth.js';
 import { resolveSummary, withSummaryPath } from './summary/summary.options.js';
 import { resolveOtlp } from './export/otlp/otlp.options.js';
+import { resolveExemplars } from './exemplars/exemplars.options.js';
 import {
   resolveGpuMetrics,
   resolveHostMetrics,
@@ -79,6 +80,7 @@ const RESOLVERS: {
   otlp: (otlp) => resolveOtlp(otlp),
   clientMetrics: resolveClientMetrics,
   logErrors: resolveLogErrors,
+  exemplars: resolveExemplars,
 };
 
 const KNOWN_OPTIONS: readonly string[] = Object.keys(RESOLVERS);

@@ -10,6 +10,7 @@ import {
   type Registry,
   type SummaryConfiguration,
 } from 'prom-client';
+import { histogramWithExemplars } from './compat/prom-client.js';
 import {
   LABEL_NAME_PATTERN,
   METRIC_NAME_PATTERN,
@@ -165,7 +166,10 @@ export class MetricsService {
         ...options,
         buckets: options.buckets ?? [...this.options.buckets.http],
       },
-      (config) => new Histogram<L>(config),
+      (config: HistogramConfiguration<L>) =>
+        config.enableExemplars === true
+          ? histogramWithExemplars(config)
+          : new Histogram<L>(config),
     );
   }
 

@@ -45,7 +45,7 @@ const helpQuotesEscaped = (text: string): string =>
  * 4,000 ordinary series, routes that need escaping, +Inf and NaN durations, errors, in-flight
  * gauges and series folded into OVERFLOW.
  */
-function populate(registry: Registry): RequestMetrics {
+function populate(registry: Registry, exemplars = false): RequestMetrics {
   const orders = new Counter({
     name: 'orders_total',
     help: 'Orders "placed".\nSecond \\ line',
@@ -121,6 +121,7 @@ function populate(registry: Registry): RequestMetrics {
       });
     }
   }
+  if (exemplars) keepExemplars(metrics);
   metrics.declareTransport('ws');
   metrics.started('http');
   const jobs = new Histogram({
@@ -144,6 +145,35 @@ function populate(registry: Registry): RequestMetrics {
   }).observe(512);
   return metrics;
 }
+
+/** Exemplars on every tenth status series (hostile routes, +Inf, NaN and OVERFLOW among them). */
+function keepExemplars(metrics: RequestMetrics): void {
+  const all = metrics.allStatuses();
+  for (let i = 0; i < all.length; i++) {
+    const series = all[i];
+    if (
+      i % 10 !== 0 &&
+      series.labels.route !== '/odd' &&
+      !series.labels.route.toString().startsWith('OVERFLOW') &&
+      series.labels.transport !== 'rpc'
+    )
+      continue;
+    const traceId = i.toString(16).padStart(32, '0');
+    const spanId = (i + 7).toString(16).padStart(16, '0');
+    metrics.keepExemplar(
+      series,
+      {
+        labelSet: { trace_id: traceId, span_id: spanId },
+        labelText: `trace_id="${traceId}",span_id="${spanId}"`,
+      },
+      ((i % 30) / 10) as number,
+    );
+  }
+}
+
+/** Two renderings stamp their exemplars at different times. */
+const exemplarTimes = (text: string): string =>
+  text.replace(/( # \{[^}]*\} \S+) \d+(?:\.\d+)?$/gm, '$1 T');
 
 const DEFAULT_LABELS: [string, Record<string, string>][] = [
   ['no default labels', {}],
@@ -199,6 +229,40 @@ describe('Scrape rendering compared with prom-client', () => {
       );
       expect(await promClientMetrics(registry)).toContain(
         '# TYPE app_requests_total counter',
+      );
+    },
+  );
+
+  it.each(DEFAULT_LABELS)(
+    'renders exemplars in OpenMetrics byte for byte as prom-client, and none in the text format, with %s',
+    async (_case, defaultLabels) => {
+      const registry = new Registry();
+      populate(registry, true);
+      registry.setDefaultLabels(defaultLabels);
+      const reference = new Registry();
+      populate(reference, true);
+      reference.setDefaultLabels(defaultLabels);
+      (reference as unknown as Registry<OpenMetricsContentType>).setContentType(
+        Registry.OPENMETRICS_CONTENT_TYPE,
+      );
+      const plain = new Registry();
+      populate(plain);
+      plain.setDefaultLabels(defaultLabels);
+
+      const rendered = await renderExposition(registry, OPENMETRICS_TEXT);
+      expect(exemplarTimes(withoutUptime(rendered.text))).toBe(
+        exemplarTimes(
+          withoutUptime(helpQuotesEscaped(await promClientMetrics(reference))),
+        ),
+      );
+      // 411 series (every tenth of 4,000, the rpc, /odd and OVERFLOW ones) carry one on requests_total and one on a bucket.
+      expect(rendered.text.match(/ # \{trace_id="/g)).toHaveLength(2 * 411);
+      const text = (await renderExposition(registry, PROMETHEUS_TEXT)).text;
+      expect(withoutUptime(text)).toBe(
+        withoutUptime((await renderExposition(plain, PROMETHEUS_TEXT)).text),
+      );
+      expect(withoutUptime(text)).toBe(
+        withoutUptime(await promClientMetrics(registry)),
       );
     },
   );

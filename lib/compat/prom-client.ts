@@ -1,4 +1,9 @@
-import { Counter, Registry } from 'prom-client';
+import {
+  Counter,
+  Histogram,
+  Registry,
+  type HistogramConfiguration,
+} from 'prom-client';
 import { reportDegraded, type DegradedInternal } from './degraded.js';
 
 /**
@@ -142,4 +147,32 @@ function isPlainObject(
   if (typeof value !== 'object' || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Whether a histogram or counter was made with `enableExemplars: true` (prom-client keeps the
+ * setting on the instance, untyped): only then does its `observe`/`inc` take the object form with
+ * `exemplarLabels`. Not as expected: `false`, and the metric is used without exemplars.
+ */
+export function takesExemplars(metric: object): boolean {
+  return (metric as { enableExemplars?: unknown }).enableExemplars === true;
+}
+
+/**
+ * A histogram with `enableExemplars: true` in a registry of either format. prom-client refuses
+ * exemplars in a registry whose content type is the text format, but the scrape renders each
+ * metric in the negotiated format (see `oneMetricRenderer`), and prom-client writes exemplars in
+ * OpenMetrics only: the histogram is made unregistered, then registered.
+ */
+export function histogramWithExemplars<L extends string>(
+  config: HistogramConfiguration<L>,
+): Histogram<L> {
+  const histogram = new Histogram<L>({
+    ...config,
+    enableExemplars: true,
+    registers: [],
+  });
+  for (const registry of config.registers ?? [])
+    registry.registerMetric(histogram);
+  return histogram;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TraceLabels } from '../exemplars/trace-exemplars.js';
 import type { HandlerContext } from '../context/handler-context.js';
 
 /** Whoever records the exchange once its response has ended. */
@@ -28,6 +29,8 @@ export class HttpExchange implements ExchangeOutcome {
   ended = false;
   /** The route template the framework reported while routing (Fastify), if it did. */
   route: string | undefined = undefined;
+  /** The sampled span active when the request arrived, with `exemplars` on. */
+  trace: TraceLabels | undefined = undefined;
   /** The handler context entered for the request, when a metric asked for `handlerLabels`. */
   handler: HandlerContext | undefined = undefined;
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { TraceExemplars } from '../exemplars/trace-exemplars.js';
 import { RecordingFailureLog } from '../recorder/recording-failure-log.js';
 import type {
   RequestMetrics,
@@ -64,6 +65,8 @@ export class HttpInstrumentation implements ExchangeOwner {
   private readonly wrappers: Wrappers = createWrappers(this.slot.key);
   /** False when body bytes cannot be counted through `req.push` (see `compat/node-http.ts`). */
   countRequestBytes = true;
+  /** With `exemplars` on: reads the span active in the server's 'request' listeners. */
+  private readonly exemplars: TraceExemplars | undefined;
   /** On once a metric of this app asks for `handlerLabels`. */
   private readonly handlerContext: HandlerContextSwitch;
 
@@ -72,6 +75,7 @@ export class HttpInstrumentation implements ExchangeOwner {
     private readonly routes: RouteResolver,
     private readonly options: ResolvedMetricsOptions,
   ) {
+    this.exemplars = metrics.exemplars;
     this.handlerContext = handlerContextSwitch(options);
   }
 
@@ -127,6 +131,8 @@ export class HttpInstrumentation implements ExchangeOwner {
         this.countRequestBytes &&
         (req.headers['content-length'] !== undefined ||
           req.headers['transfer-encoding'] !== undefined);
+      if (this.exemplars !== undefined)
+        exchange.trace = this.exemplars.current();
       if (handlerContext) {
         exchange.handler = new HttpHandlerContext(this, req, exchange);
         // The framework's listener runs after this one, in what it enters here.
@@ -181,23 +187,28 @@ export class HttpInstrumentation implements ExchangeOwner {
         aborted &&
         res.headersSent &&
         (exchange.streamFailed || res.errored != null);
-      this.metrics.record(this.series(methodLabel(method), route), {
-        status: sentStatus,
-        durationSeconds,
-        requestBytes: exchange.requestBytes,
-        responseBytes: noBody ? 0 : exchange.responseBytes,
-        // Most responses are a success that ended well: no error to classify. The status sent
-        // decides; the exception only refines a status that alone is ambiguous (see error-type).
-        errorType:
-          res.statusCode < 400 && !endedAborted
-            ? undefined
-            : httpErrorType({
-                status: res.statusCode,
-                error: exchange.error,
-                aborted: endedAborted,
-                streamFailed,
-              }),
-      });
+      const counted = this.metrics.record(
+        this.series(methodLabel(method), route),
+        {
+          status: sentStatus,
+          durationSeconds,
+          requestBytes: exchange.requestBytes,
+          responseBytes: noBody ? 0 : exchange.responseBytes,
+          // Most responses are a success that ended well: no error to classify. The status sent
+          // decides; the exception only refines a status that alone is ambiguous (see error-type).
+          errorType:
+            res.statusCode < 400 && !endedAborted
+              ? undefined
+              : httpErrorType({
+                  status: res.statusCode,
+                  error: exchange.error,
+                  aborted: endedAborted,
+                  streamFailed,
+                }),
+        },
+      );
+      if (exchange.trace !== undefined)
+        this.metrics.keepExemplar(counted, exchange.trace, durationSeconds);
     } catch (error) {
       this.failures.report(error);
     }

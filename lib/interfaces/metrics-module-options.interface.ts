@@ -4,6 +4,10 @@ import type {
   ResolvedOtlpOptions,
 } from '../export/otlp/otlp.options.js';
 import type {
+  ExemplarsOptions,
+  ResolvedExemplarsOptions,
+} from '../exemplars/exemplars.options.js';
+import type {
   GpuMetricsOptions,
   ResolvedGpuMetrics,
 } from '../host/host-metrics.options.js';
@@ -149,6 +153,12 @@ export interface MetricsModuleOptions {
    * nothing installed.
    */
   logErrors?: LogErrorsOptions;
+  /**
+   * Trace exemplars: while an OpenTelemetry span is active and sampled when a request arrives,
+   * `request_duration_seconds` buckets and `requests_total` (and `@Timed` histograms) carry its
+   * `trace_id`/`span_id` in the OpenMetrics output. Needs `@opentelemetry/api`. Default off.
+   */
+  exemplars?: boolean | ExemplarsOptions;
 }
 
 /** The options after defaults were merged and every value was checked. */
@@ -176,4 +186,5 @@ export interface ResolvedMetricsOptions {
   otlp: ResolvedOtlpOptions | undefined;
   clientMetrics: boolean;
   logErrors: ResolvedLogErrorsOptions;
+  exemplars: ResolvedExemplarsOptions | undefined;
 }

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { KeptExemplar } from '../exemplars/trace-exemplars.js';
 
 export type LabelValues = Record<string, string | number>;
 
@@ -7,6 +8,8 @@ export interface FamilyValue {
   labels: LabelValues;
   metricName?: string;
   sharedLabels?: LabelValues;
+  /** Rendered by prom-client in OpenMetrics only, as for its own metrics. */
+  exemplar?: KeptExemplar;
 }
 
 /** How `node:cluster` aggregation combines the workers' values of a family (prom-client aggregators). */
@@ -29,6 +32,8 @@ export interface SampleTextContext {
    * `excluded` (the sample's own labels win); '' when there are none.
    */
   defaultLabelPairs(excluded: readonly string[]): string;
+  /** The scrape is in OpenMetrics: exemplars are written (the text format has none). */
+  readonly openMetrics?: boolean;
 }
 
 /**

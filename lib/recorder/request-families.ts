@@ -33,6 +33,8 @@ type FamilySource =
       /** A counter of every status series. */
       readonly kind: 'status';
       readonly pick: (series: StatusSeries) => number;
+      /** Carries the series' last exemplar (OpenMetrics, with `exemplars` on). */
+      readonly exemplars?: boolean;
     }
   /** The duration histogram of every status series, with its transport's `buckets`. */
   | { readonly kind: 'duration' }
@@ -63,7 +65,7 @@ export const REQUEST_FAMILIES: readonly RequestFamily[] = [
     type: 'counter',
     labels: STATUS_LABELS,
     aggregator: 'sum',
-    source: { kind: 'status', pick: (s) => s.count },
+    source: { kind: 'status', pick: (s) => s.count, exemplars: true },
   },
   {
     name: 'request_bytes_total',
@@ -172,9 +174,16 @@ function familyView(
   switch (source.kind) {
     case 'status':
       return view(
-        () => readStatuses(store, source.pick),
+        () => readStatuses(store, source.pick, source.exemplars === true),
         clear,
-        (context) => counterLines(store, context, labels, source.pick),
+        (context) =>
+          counterLines(
+            store,
+            context,
+            labels,
+            source.pick,
+            source.exemplars === true,
+          ),
       );
     case 'duration':
       return view(
@@ -207,10 +216,14 @@ function noop(): void {}
 function readStatuses(
   store: SeriesStore,
   pick: (series: StatusSeries) => number,
+  exemplars: boolean,
 ): FamilyValue[] {
   const values: FamilyValue[] = [];
   for (const series of store.allStatuses()) {
-    values.push({ value: pick(series), labels: series.labels });
+    const value: FamilyValue = { value: pick(series), labels: series.labels };
+    const exemplar = exemplars ? series.exemplars?.count : undefined;
+    if (exemplar !== undefined) value.exemplar = exemplar;
+    values.push(value);
   }
   return values;
 }
@@ -220,22 +233,20 @@ function readHistogram(store: SeriesStore, name: string): FamilyValue[] {
   const bucketName = `${name}_bucket`;
   for (const series of store.allStatuses()) {
     const bounds = series.bounds;
+    const exemplars = series.exemplars?.buckets;
     let cumulative = 0;
-    for (let i = 0; i < bounds.length; i++) {
+    for (let i = 0; i <= bounds.length; i++) {
       cumulative += series.bucketCounts[i];
-      values.push({
-        value: cumulative,
-        labels: { le: bounds[i] },
+      const value: FamilyValue = {
+        value: i < bounds.length ? cumulative : series.count,
+        labels: { le: i < bounds.length ? bounds[i] : '+Inf' },
         metricName: bucketName,
         sharedLabels: series.labels,
-      });
+      };
+      const exemplar = exemplars?.[i];
+      if (exemplar !== undefined) value.exemplar = exemplar;
+      values.push(value);
     }
-    values.push({
-      value: series.count,
-      labels: { le: '+Inf' },
-      metricName: bucketName,
-      sharedLabels: series.labels,
-    });
     values.push({
       value: series.durationSum,
       labels: {},

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { DEFAULT_MAX_SERIES } from '../metrics.constants.js';
+import type { TraceExemplars } from '../exemplars/trace-exemplars.js';
 import {
   limitedFamilies,
   registerRequestFamilies,
@@ -15,6 +16,9 @@ export { REQUEST_FAMILY_NAMES } from './request-families.js';
  * described in `request-families.ts` and registered with `register()`.
  */
 export class RequestMetrics extends SeriesStore {
+  /** Reads the active span for exemplars; set at start-up when `exemplars` is on. */
+  exemplars: TraceExemplars | undefined = undefined;
+
   constructor(
     private readonly prefix: string,
     bounds: readonly number[] | TransportBuckets,

@@ -3,6 +3,7 @@ import {
   labelPairs,
   sampleValue,
 } from '../scrape/sample-text.js';
+import { exemplarSuffix } from '../exemplars/trace-exemplars.js';
 import type { SampleTextContext } from './family-view.js';
 import type { SeriesStore, StatusSeries } from './series-store.js';
 
@@ -13,14 +14,19 @@ const LINES_PER_RUN = 2048;
 // series whole between two yields: a series created during a scrape is in a family or not.
 // They write what prom-client writes for the same `get()` values, byte for byte.
 
-/** The lines of a counter of the status series (`labels`: the family's label names). */
+/**
+ * The lines of a counter of the status series (`labels`: the family's label names); in
+ * OpenMetrics, with `exemplars`, each line ends with the series' last exemplar if it has one.
+ */
 export function* counterLines(
   store: SeriesStore,
   context: SampleTextContext,
   labels: readonly string[],
   pick: (series: StatusSeries) => number,
+  exemplars = false,
 ): Generator<string> {
   const all = store.allStatuses();
+  const withExemplars = exemplars && context.openMetrics === true;
   const head = `\n${context.sampleName}{`;
   const defaults = context.defaultLabelPairs(labels);
   const tail = defaults === '' ? '} ' : `,${defaults}} `;
@@ -28,7 +34,9 @@ export function* counterLines(
   for (let i = 0; i < all.length; i++) {
     const series = all[i];
     series.labelText ??= labelPairs(series.labels);
-    run.push(head + series.labelText + tail + sampleValue(pick(series)));
+    const line = head + series.labelText + tail + sampleValue(pick(series));
+    const exemplar = withExemplars ? series.exemplars?.count : undefined;
+    run.push(exemplar === undefined ? line : line + exemplarSuffix(exemplar));
     if ((i + 1) % LINES_PER_RUN === 0) {
       yield run.join('');
       run.length = 0;
@@ -37,13 +45,17 @@ export function* counterLines(
   if (run.length > 0) yield run.join('');
 }
 
-/** prom-client's histogram lines: `le` first, then default labels, then the shared labels. */
+/**
+ * prom-client's histogram lines: `le` first, then default labels, then the shared labels; in
+ * OpenMetrics a bucket line ends with the last exemplar of its bucket, if any.
+ */
 export function* histogramLines(
   store: SeriesStore,
   context: SampleTextContext,
   labels: readonly string[],
 ): Generator<string> {
   const all = store.allStatuses();
+  const withExemplars = context.openMetrics === true;
   const name = context.sampleName;
   const bucketDefaults = context.defaultLabelPairs([...labels, 'le']);
   const defaults = context.defaultLabelPairs(labels);
@@ -70,16 +82,21 @@ export function* histogramLines(
     const bucketCount = series.bounds.length;
     series.labelText ??= labelPairs(series.labels);
     const tail = `${series.labelText}} `;
+    const exemplars = withExemplars ? series.exemplars?.buckets : undefined;
     let cumulative = 0;
     for (let i = 0; i < bucketCount; i++) {
       cumulative += series.bucketCounts[i];
-      run.push(bucketHeads[i] + tail + sampleValue(cumulative));
+      const line = bucketHeads[i] + tail + sampleValue(cumulative);
+      const exemplar = exemplars?.[i];
+      run.push(exemplar === undefined ? line : line + exemplarSuffix(exemplar));
     }
     const count = sampleValue(series.count);
+    const infExemplar = exemplars?.[bucketCount];
     run.push(
       bucketHeads[bucketCount] +
         tail +
         count +
+        (infExemplar === undefined ? '' : exemplarSuffix(infExemplar)) +
         sumHead +
         tail +
         sampleValue(series.durationSum) +

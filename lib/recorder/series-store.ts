@@ -3,6 +3,10 @@ import {
   DEFAULT_MAX_SERIES,
   OVERFLOW_LABEL_VALUE,
 } from '../metrics.constants.js';
+import {
+  SeriesExemplars,
+  type TraceLabels,
+} from '../exemplars/trace-exemplars.js';
 import type { LabelValues } from './family-view.js';
 import type {
   ErrorType,
@@ -21,6 +25,8 @@ export class StatusSeries {
   readonly bucketCounts: Float64Array;
   /** A cache the text writer owns: `labels` as exposition text, written at the first scrape. */
   labelText: string | undefined;
+  /** The last exemplar per bucket and of the count; only with `exemplars` on, at the first one. */
+  exemplars: SeriesExemplars | undefined = undefined;
 
   constructor(
     readonly labels: LabelValues,
@@ -138,7 +144,8 @@ export class SeriesStore {
     this.inFlight.set(transport, (this.inFlight.get(transport) ?? 1) - 1);
   }
 
-  record(route: RouteSeries, record: RequestRecord): void {
+  /** Counts the request; returns the series it was counted in (for `keepExemplar`). */
+  record(route: RouteSeries, record: RequestRecord): StatusSeries {
     const series =
       route.statuses.get(record.status) ??
       this.newStatusSeries(route, record.status);
@@ -150,6 +157,25 @@ export class SeriesStore {
       1;
     if (record.errorType !== undefined)
       this.countError(route, record.errorType);
+    return series;
+  }
+
+  /** Keeps `trace` as the last exemplar of the series' count and of the bucket of `durationSeconds`. */
+  keepExemplar(
+    series: StatusSeries,
+    trace: TraceLabels,
+    durationSeconds: number,
+  ): void {
+    const exemplars = (series.exemplars ??= new SeriesExemplars(
+      series.bucketCounts.length,
+    ));
+    const timestamp = Date.now() / 1000;
+    exemplars.count = { ...trace, value: 1, timestamp };
+    exemplars.buckets[bucketIndex(series.bounds, durationSeconds)] = {
+      ...trace,
+      value: durationSeconds,
+      timestamp,
+    };
   }
 
   /** Counts an error that is not the end of a request (a queue job that stalled). */

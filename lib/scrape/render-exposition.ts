@@ -133,6 +133,7 @@ export async function renderExpositionChunks(
     const context: SampleTextContext = {
       sampleName: isCounter ? `${familyName}_total` : familyName,
       defaultLabelPairs: (excluded) => labelPairs(defaultLabels!, excluded),
+      openMetrics,
     };
     for (const run of metric.writeSamples(context)) {
       chunks.push(run);

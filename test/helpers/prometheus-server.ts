@@ -48,6 +48,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function startPrometheus(
   binary: string,
   config: PrometheusConfig,
+  /** More command-line flags, e.g. `--enable-feature=exemplar-storage`. */
+  extraFlags: readonly string[] = [],
 ): Promise<PrometheusServer> {
   const directory = await mkdtemp(join(tmpdir(), 'nestjs-metrics-prometheus-'));
   const configFile = join(directory, 'prometheus.yml');
@@ -55,7 +57,13 @@ export async function startPrometheus(
   try {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const started = await launch(binary, configFile, directory, port);
+      const started = await launch(
+        binary,
+        configFile,
+        directory,
+        port,
+        extraFlags,
+      );
       if ('child' in started) {
         return server(started.child, `http://127.0.0.1:${port}`, directory);
       }
@@ -74,6 +82,7 @@ async function launch(
   configFile: string,
   directory: string,
   port: number,
+  extraFlags: readonly string[],
 ): Promise<{ child: ChildProcess } | { log: string }> {
   const child = spawn(
     binary,
@@ -82,6 +91,7 @@ async function launch(
       `--storage.tsdb.path=${join(directory, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...extraFlags,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
