@@ -231,3 +231,16 @@ export function operationOf(
 export function resultBytes(result: unknown): number {
   return payloadBytes(result);
 }
+
+/** Whether `value` is an async iterable (a subscription's event stream). */
+export function isAsyncIterable(
+  value: unknown,
+): value is AsyncIterable<unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[
+      Symbol.asyncIterator
+    ] === 'function'
+  );
+}

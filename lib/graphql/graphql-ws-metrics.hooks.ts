@@ -3,7 +3,7 @@ import type {
   GraphqlOperation,
   OperationDocument,
 } from './graphql-instrumentation.js';
-import { resultBytes } from './graphql-instrumentation.js';
+import { isAsyncIterable, resultBytes } from './graphql-instrumentation.js';
 
 type Hook = (...args: never[]) => unknown;
 
@@ -161,14 +161,4 @@ export function withGraphqlWsMetrics(
       return call(given.onClose, [ctx, code, reason]);
     },
   };
-}
-
-function isAsyncIterable(value: unknown): boolean {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { [Symbol.asyncIterator]?: unknown })[
-      Symbol.asyncIterator
-    ] === 'function'
-  );
 }

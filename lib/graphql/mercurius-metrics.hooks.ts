@@ -3,7 +3,7 @@ import type {
   GraphqlOperation,
   OperationDocument,
 } from './graphql-instrumentation.js';
-import { resultBytes } from './graphql-instrumentation.js';
+import { isAsyncIterable, resultBytes } from './graphql-instrumentation.js';
 
 /** What the hooks read of a Mercurius context over HTTP. */
 interface MercuriusContext {
@@ -395,15 +395,5 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof value === 'object' &&
     typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { [Symbol.asyncIterator]?: unknown })[
-      Symbol.asyncIterator
-    ] === 'function'
   );
 }

@@ -154,7 +154,8 @@ function appendVary(res: ServerResponse, fields: string): void {
   res.setHeader('Vary', current ? `${current}, ${fields}` : fields);
 }
 
-function send(
+/** Answers with `body`, never cached; a response already under way is only ended. */
+export function send(
   res: ServerResponse,
   status: number,
   headers: Record<string, string>,

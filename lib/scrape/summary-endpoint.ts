@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { METRICS_RESOLVED_OPTIONS } from '../metrics.constants.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import { MetricsSummaryReader } from '../summary/metrics-summary.reader.js';
-import { MetricsEndpoint } from './metrics-endpoint.js';
+import { MetricsEndpoint, send } from './metrics-endpoint.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT = 'text/plain; charset=utf-8';
@@ -75,22 +75,4 @@ function wantsFull(url: string): boolean {
   if (query === -1) return false;
   const full = new URLSearchParams(url.slice(query + 1)).get('full');
   return full === '1' || full === 'true' || full === '';
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: string,
-): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.statusCode = status;
-  for (const [name, value] of Object.entries(headers))
-    res.setHeader(name, value);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
 }
