@@ -171,7 +171,7 @@ describe('gpuMetrics with a stand-in nvidia-smi on PATH', () => {
 
   it('a wrong setting fails start-up naming it', async () => {
     await expect(start('', { timeoutSeconds: 0 })).rejects.toThrow(
-      'option "gpuMetrics.timeoutSeconds" must be a positive number of seconds',
+      'option "gpuMetrics.timeoutSeconds" must be a finite number of seconds above 0',
     );
   });
 });

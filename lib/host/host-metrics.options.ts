@@ -1,4 +1,9 @@
-import { invalid, resolveBoolean } from '../options/option-checks.js';
+import {
+  invalid,
+  resolveBoolean,
+  resolveObject,
+  resolveSeconds,
+} from '../options/option-checks.js';
 
 /** `gpuMetrics` after checks: how `nvidia-smi` is run. */
 export interface ResolvedGpuMetrics {
@@ -21,49 +26,31 @@ export function resolveHostMetrics(value: unknown): boolean {
   return resolveBoolean(value, 'hostMetrics', false);
 }
 
+const GPU_KEYS = new Set(['command', 'timeoutSeconds', 'cacheSeconds']);
+
 export function resolveGpuMetrics(
   value: unknown,
 ): ResolvedGpuMetrics | undefined {
   if (value === undefined || value === false) return undefined;
-  if (value === true) return resolveGpuMetrics({});
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw invalid(
-      'gpuMetrics',
-      'true, false or { command?, timeoutSeconds?, cacheSeconds? }',
-      value,
-    );
-  const {
-    command = 'nvidia-smi',
-    timeoutSeconds = 2,
-    cacheSeconds = 5,
-    ...rest
-  } = value as GpuMetricsOptions & Record<string, unknown>;
-  const unknown = Object.keys(rest)[0];
-  if (unknown !== undefined)
-    throw invalid(
-      `gpuMetrics.${unknown}`,
-      'left out (unknown key; known: command, timeoutSeconds, cacheSeconds)',
-      rest[unknown],
-    );
+  const given =
+    value === true
+      ? {}
+      : resolveObject(
+          value,
+          'gpuMetrics',
+          GPU_KEYS,
+          'true, false or { command?, timeoutSeconds?, cacheSeconds? }',
+        );
+  const { command = 'nvidia-smi' } = given;
   if (typeof command !== 'string' || command.trim() === '')
     throw invalid('gpuMetrics.command', 'a non-empty string', command);
-  for (const [key, seconds] of [
-    ['timeoutSeconds', timeoutSeconds],
-    ['cacheSeconds', cacheSeconds],
-  ] as const)
-    if (
-      typeof seconds !== 'number' ||
-      !Number.isFinite(seconds) ||
-      seconds <= 0
-    )
-      throw invalid(
-        `gpuMetrics.${key}`,
-        'a positive number of seconds',
-        seconds,
-      );
+  const seconds = (key: 'timeoutSeconds' | 'cacheSeconds', fallback: number) =>
+    Math.round(
+      resolveSeconds(given[key], `gpuMetrics.${key}`, fallback) * 1000,
+    );
   return {
     command,
-    timeoutMs: Math.round(timeoutSeconds * 1000),
-    cacheMs: Math.round(cacheSeconds * 1000),
+    timeoutMs: seconds('timeoutSeconds', 2),
+    cacheMs: seconds('cacheSeconds', 5),
   };
 }
