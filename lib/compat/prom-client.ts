@@ -250,6 +250,11 @@ interface MetricInternals {
 
 let seriesInternals: boolean | undefined;
 
+/** Forgets the check of the metric internals, so a test can run it against another shape. */
+export function forgetSeriesInternalsCheck(): void {
+  seriesInternals = undefined;
+}
+
 /**
  * A counter, gauge or histogram exactly as prom-client makes it (its `get` and
  * `getForPromString` are prom-client's own, so its rendering is what prom-client's `get()`
