@@ -82,8 +82,11 @@ export async function renderExposition(
  * format; in OpenMetrics a counter is wrapped in a per-scrape view that takes the rename.
  *
  * The recorder's families (`FamilyView`s with `writeSamples`) are written by the recorder itself,
- * from label text cached per series, in runs of whole series; between runs the scrape yields to
- * the event loop once it has held it for a few milliseconds. The metrics are only read.
+ * and prom-client's counters, gauges and histograms as prom-client makes them by
+ * `prom-client-text-writer.ts` (after their `collect` ran), from label text cached per series,
+ * in runs of whole series; between runs the scrape yields to the event loop once it has held it
+ * for a few milliseconds. Any other metric (a summary, a class that overrides `get()`) renders
+ * through prom-client. The metrics are only read.
  *
  * The internals this leans on are in `compat/prom-client.ts`; without them the scrape stays
  * correct and gets slower (see there).
