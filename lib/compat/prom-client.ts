@@ -281,8 +281,14 @@ function recognise(metric: MetricInternals): PromClientFamily | undefined {
     return undefined;
   const collect = (): Promise<void> | undefined => {
     // As prom-client's `get()`: called when truthy, awaited only when it returns a Promise.
+    // A throw rejects, as it rejects prom-client's async `get()`: the other metrics still collect.
     if (!metric.collect) return undefined;
-    const result: unknown = (metric.collect as () => unknown).call(metric);
+    let result: unknown;
+    try {
+      result = (metric.collect as () => unknown).call(metric);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return result instanceof Promise ? result.then(() => undefined) : undefined;
   };
   const made = (by: abstract new (...args: never[]) => object): boolean =>

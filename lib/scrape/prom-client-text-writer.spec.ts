@@ -273,6 +273,37 @@ describe('prom-client metrics rendered by the scrape', () => {
     }
   });
 
+  it('rejects the scrape as prom-client does when a collect throws, after every collect ran', async () => {
+    const ran: string[] = [];
+    const registry = new Registry();
+    new Gauge({
+      name: 'failing',
+      help: 'f',
+      registers: [registry],
+      collect() {
+        ran.push('failing');
+        throw new Error('collect failed');
+      },
+    });
+    new Counter({
+      name: 'after_total',
+      help: 'a',
+      registers: [registry],
+      collect() {
+        ran.push('after');
+      },
+    });
+
+    await expect(renderExposition(registry, PROMETHEUS_TEXT)).rejects.toThrow(
+      'collect failed',
+    );
+    const ours = [...ran];
+    ran.length = 0;
+    await expect(promClientMetrics(registry)).rejects.toThrow('collect failed');
+    expect(ours).toEqual(['failing', 'after']);
+    expect(ran).toEqual(ours);
+  });
+
   it('writes counters, gauges and histograms without prom-client get(), and not a subclass that overrides it', async () => {
     const registry = new Registry();
     populate(registry);
