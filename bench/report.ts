@@ -352,34 +352,44 @@ function recorderSection(m: Measurements): string[] {
 }
 
 function scrapeSection(m: Measurements, checks: Check[]): string[] {
-  if (m.scrape === undefined) return [];
-  const [library] = m.scrape;
+  if (m.scrape === undefined || m.scrape.length === 0) return [];
+  const library = m.scrape.filter((s) => s.name === 'nestjs-metrics');
+  const worst = library
+    .filter((s) => !s.gzip)
+    .reduce((a, b) => (b.cpuMicrosPerLine > a.cpuMicrosPerLine ? b : a));
+  const series = worst.series.toLocaleString('en-US');
   checks.push({
-    name: `scrape, ${library.series.toLocaleString('en-US')} series`,
-    measured: `${fixed(library.microsPerLine, 2)} µs/line`,
+    name: `scrape, ${series} series of any kind (CPU, worst kind and format, no gzip)`,
+    measured: `${fixed(worst.cpuMicrosPerLine, 2)} µs/line (${worst.kind}, ${worst.format})`,
     budget: `≤ ${BUDGET.maxScrapeMicrosPerLine} µs/line`,
-    pass: library.microsPerLine <= BUDGET.maxScrapeMicrosPerLine,
+    pass: worst.cpuMicrosPerLine <= BUDGET.maxScrapeMicrosPerLine,
   });
   return [
     '## Scrape cost',
     '',
-    `${library.series.toLocaleString('en-US')} request series (2,500 routes × 4 statuses, two of them errors), rendered by \`registry.metrics()\`; median of ${library.scrapes} scrapes. The nestjs-metrics registry is the module’s own (default process metrics on); the prom-client line holds the same label sets in plain prom-client counters and a histogram, for reference. Longest block: the longest gap between two \`setImmediate\` ticks during a scrape.`,
+    `${series} series of each kind, one registry per kind in the module (default process metrics off, but on in the mix): the request families (routes × 4 statuses, two of them errors); a MetricsService counter, gauge and histogram (the module's buckets); @Timed/@Counted on ${(worst.series / 4).toLocaleString('en-US')} methods, each called to succeed and to fail; and a mix, a fifth of each. Each registry rendered by the scrape endpoint's renderer (\`renderExpositionChunks\`, then the body as one buffer, gzipped with async zlib when asked) and, for reference, by prom-client's own \`registry.metrics()\`; median of ${worst.scrapes} scrapes. CPU: \`process.cpuUsage()\` (every thread, gzip's included) around the scrapes ÷ scrapes ÷ lines. Longest block: the longest gap between two \`setImmediate\` ticks during a scrape.`,
     '',
     table(
       [
         'registry',
+        'renderer',
+        'format',
+        'gzip',
         'sample lines',
         'MB',
         'scrape ms',
-        'µs per line',
+        'CPU µs per line',
         'longest block ms (median / worst)',
       ],
       m.scrape.map((s) => [
+        s.kind,
         s.name,
+        s.format,
+        s.gzip ? 'yes' : 'no',
         s.lines.toLocaleString('en-US'),
         fixed(s.bytes / MB, 1),
         fixed(s.scrapeMs, 1),
-        fixed(s.microsPerLine, 2),
+        fixed(s.cpuMicrosPerLine, 2),
         `${fixed(s.longestBlockMs, 1)} / ${fixed(s.worstBlockMs, 1)}`,
       ]),
     ),

@@ -2,10 +2,15 @@ import 'reflect-metadata';
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import request from 'supertest';
 import { forgetReportedDegradations } from '../lib/compat/degraded.js';
-import { METRICS_REGISTRY, MetricsModule } from '../lib/index.js';
+import { forgetSeriesInternalsCheck } from '../lib/compat/prom-client.js';
+import {
+  METRICS_REGISTRY,
+  MetricsModule,
+  MetricsService,
+} from '../lib/index.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { ADAPTERS } from './helpers/create-app.js';
 import { parseSamples, sum } from './helpers/metrics-text.js';
@@ -73,6 +78,45 @@ function withDefaultLabelsElsewhere(): () => void {
   };
 }
 
+interface CounterInternals {
+  hashMap: Record<string, { labels: object; value?: number; total?: number }>;
+  incWithoutExemplar(labels?: object | number, value?: number): unknown;
+  get(): Promise<{ values: { value?: number }[] }>;
+}
+
+/**
+ * A prom-client whose counters keep their values as `total` rather than `value` in their
+ * entries, and whose `get()` reads them there. Returns the undo.
+ */
+function withCounterValuesElsewhere(): () => void {
+  const proto = Counter.prototype as unknown as CounterInternals;
+  const { incWithoutExemplar, get } = proto;
+  proto.incWithoutExemplar = function (this: CounterInternals, ...args) {
+    // prom-client adds to `value`: it starts from 0 each time and is moved to `total` after.
+    for (const entry of Object.values(this.hashMap)) entry.value = 0;
+    const result = incWithoutExemplar.apply(this, args);
+    for (const entry of Object.values(this.hashMap)) {
+      entry.total = (entry.total ?? 0) + (entry.value ?? 0);
+      delete entry.value;
+    }
+    return result;
+  };
+  proto.get = async function (this: CounterInternals) {
+    const snapshot = await get.call(this);
+    return {
+      ...snapshot,
+      values: Object.values(this.hashMap).map((entry) => ({
+        ...entry,
+        value: entry.total ?? 0,
+      })),
+    };
+  };
+  return () => {
+    proto.incWithoutExemplar = incWithoutExemplar;
+    proto.get = get;
+  };
+}
+
 /** The body with the one value that changes between two renders (the uptime) blanked. */
 function stable(text: string): string {
   return text.replace(/^(uptime_seconds(?:\{[^}]*\})?) \S+$/m, '$1 _');
@@ -85,6 +129,7 @@ describe.each(ADAPTERS)('prom-client internals, on %s', (adapter) => {
 
   beforeEach(() => {
     forgetReportedDegradations();
+    forgetSeriesInternalsCheck();
     logger = new CaptureLogger();
   });
   afterEach(async () => {
@@ -92,6 +137,7 @@ describe.each(ADAPTERS)('prom-client internals, on %s', (adapter) => {
     app = undefined;
     undo?.();
     undo = undefined;
+    forgetSeriesInternalsCheck();
   });
 
   async function start(): Promise<Registry> {
@@ -192,5 +238,38 @@ describe.each(ADAPTERS)('prom-client internals, on %s', (adapter) => {
     );
     expect(openMetrics.text).toMatch(/\n# EOF\n$/);
     expect(warnings('prom-client: Registry#_defaultLabels')).toHaveLength(1);
+  });
+  it('without the metric internals as expected, prom-client renders its metrics, with one warning', async () => {
+    undo = withCounterValuesElsewhere();
+    const registry = await start();
+    const internal =
+      'prom-client: Counter/Gauge/Histogram#hashMap, #upperBounds, #collect';
+    expect(warnings(internal)).toHaveLength(1);
+    expect(warnings(internal)[0].message).toContain(
+      "render through prom-client's own formatting",
+    );
+    const jobs = app!
+      .get(MetricsService)
+      .counter('jobs_total', { labelNames: ['queue'] });
+    jobs.inc({ queue: 'mail' }, 3);
+    jobs.inc({ queue: 'mail' }, 2);
+
+    const text = await request(app!.getHttpServer())
+      .get('/metrics')
+      .expect(200)
+      .expect('Content-Type', TEXT_TYPE);
+    expect(stable(text.text)).toBe(
+      stable(await Registry.prototype.metrics.call(registry)),
+    );
+    expect(text.text).toContain('\njobs_total{queue="mail",service="api"} 5\n');
+    const openMetrics = await request(app!.getHttpServer())
+      .get('/metrics')
+      .set('Accept', OPENMETRICS_ACCEPT)
+      .expect(200)
+      .expect('Content-Type', OPENMETRICS_TYPE);
+    expect(openMetrics.text).toContain(
+      '\njobs_total{queue="mail",service="api"} 5\n',
+    );
+    expect(warnings(internal)).toHaveLength(1);
   });
 });

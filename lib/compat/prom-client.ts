@@ -1,5 +1,6 @@
 import {
   Counter,
+  Gauge,
   Histogram,
   Registry,
   type HistogramConfiguration,
@@ -131,6 +132,7 @@ export function checkPromClient(
     reportDegraded(METRIC_FIELDS);
   if (typeof registry.getMetricsAsArray !== 'function') return; // not prom-client's
   oneMetricRenderer(registry, Registry.PROMETHEUS_CONTENT_TYPE);
+  seriesInternals ??= checkSeriesInternals();
   const kept = defaultLabelsOf(registry);
   if (
     kept !== undefined &&
@@ -175,4 +177,220 @@ export function histogramWithExemplars<L extends string>(
   for (const registry of config.registers ?? [])
     registry.registerMetric(histogram);
   return histogram;
+}
+
+/**
+ * What the scrape reads of prom-client 15's Counter, Gauge and Histogram to write their sample
+ * lines itself (none of it in the type declarations): `hashMap` (one entry per label set, with
+ * `labels`, and `value` or `bucketValues`/`sum`/`count`, and exemplars), `upperBounds` and
+ * `collect`. Checked once, on probe metrics, before the first scrape that would use it.
+ */
+export const SERIES_INTERNALS: DegradedInternal = {
+  internal:
+    'prom-client: Counter/Gauge/Histogram#hashMap, #upperBounds, #collect',
+  loss: "MetricsService, @Timed/@Counted, default and users' own metrics render through prom-client's own formatting, slower",
+};
+
+/** An exemplar as prom-client keeps it (its `Exemplar` class). */
+export interface PromClientExemplar {
+  readonly labelSet: Readonly<Record<string, unknown>>;
+  readonly value: unknown;
+  readonly timestamp: unknown;
+}
+
+/** One entry of a counter's or gauge's `hashMap`: one label set. */
+export interface ValueSeries {
+  readonly labels: Readonly<Record<string, unknown>>;
+  readonly value: unknown;
+  readonly exemplar?: PromClientExemplar | null;
+}
+
+/** One entry of a histogram's `hashMap`: per-bucket counts keyed by `String(upperBound)`. */
+export interface HistogramSeries {
+  readonly labels: Readonly<Record<string, unknown>>;
+  readonly bucketValues: Readonly<Record<string, number>>;
+  readonly sum: number;
+  readonly count: number;
+  /** Keyed like `bucketValues`, and `-1` for +Inf; only with `enableExemplars`. */
+  readonly bucketExemplars?: Readonly<
+    Record<string, PromClientExemplar | null | undefined>
+  >;
+}
+
+interface FamilyBase {
+  readonly name: string;
+  readonly help: string;
+  /** Runs the metric's `collect` callback as its `get()` would; a promise when it is async. */
+  collect(): Promise<void> | undefined;
+}
+
+/** A prom-client metric the scrape writes itself, read through its internals. */
+export type PromClientFamily =
+  | (FamilyBase & {
+      readonly type: 'counter' | 'gauge';
+      /** The entries, taken now (a later `inc` of a new label set is not among them). */
+      series(): readonly ValueSeries[];
+    })
+  | (FamilyBase & {
+      readonly type: 'histogram';
+      readonly upperBounds: readonly number[];
+      series(): readonly HistogramSeries[];
+    });
+
+interface MetricInternals {
+  name?: unknown;
+  help?: unknown;
+  type?: unknown;
+  hashMap?: unknown;
+  upperBounds?: unknown;
+  collect?: unknown;
+  get?: unknown;
+  getForPromString?: unknown;
+}
+
+let seriesInternals: boolean | undefined;
+
+/** Forgets the check of the metric internals, so a test can run it against another shape. */
+export function forgetSeriesInternalsCheck(): void {
+  seriesInternals = undefined;
+}
+
+/**
+ * A counter, gauge or histogram exactly as prom-client makes it (its `get` and
+ * `getForPromString` are prom-client's own, so its rendering is what prom-client's `get()`
+ * returns), read through its internals; `undefined` for any other metric, which prom-client
+ * renders, and for every metric (with one warning) when the internals are not as expected.
+ */
+export function promClientFamilyOf(
+  metric: object,
+): PromClientFamily | undefined {
+  const family = recognise(metric as MetricInternals);
+  if (family === undefined) return undefined;
+  seriesInternals ??= checkSeriesInternals();
+  return seriesInternals ? family : undefined;
+}
+
+function recognise(metric: MetricInternals): PromClientFamily | undefined {
+  const { name, help, hashMap } = metric;
+  if (
+    typeof name !== 'string' ||
+    typeof help !== 'string' ||
+    typeof hashMap !== 'object' ||
+    hashMap === null
+  )
+    return undefined;
+  const collect = (): Promise<void> | undefined => {
+    // As prom-client's `get()`: called when truthy, awaited only when it returns a Promise.
+    // A throw rejects, as it rejects prom-client's async `get()`: the other metrics still collect.
+    if (!metric.collect) return undefined;
+    let result: unknown;
+    try {
+      result = (metric.collect as () => unknown).call(metric);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return result instanceof Promise ? result.then(() => undefined) : undefined;
+  };
+  const made = (by: abstract new (...args: never[]) => object): boolean =>
+    metric instanceof by;
+  const entries = <T>(): readonly T[] => {
+    // `Object.values` of a large dictionary-mode object costs twice these lookups.
+    const map = metric.hashMap as Record<string, T>;
+    const keys = Object.keys(map);
+    const values = new Array<T>(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = map[keys[i]];
+    return values;
+  };
+  if (
+    made(Counter) &&
+    metric.type === 'counter' &&
+    metric.get === Counter.prototype.get &&
+    metric.getForPromString === undefined
+  )
+    return { type: 'counter', name, help, collect, series: entries };
+  if (
+    made(Gauge) &&
+    metric.type === 'gauge' &&
+    metric.get === Gauge.prototype.get &&
+    metric.getForPromString === undefined
+  )
+    return { type: 'gauge', name, help, collect, series: entries };
+  const { upperBounds } = metric;
+  if (
+    made(Histogram) &&
+    metric.type === 'histogram' &&
+    metric.get === Histogram.prototype.get &&
+    metric.getForPromString ===
+      (Histogram.prototype as MetricInternals).getForPromString &&
+    Array.isArray(upperBounds) &&
+    upperBounds.every((bound) => typeof bound === 'number')
+  )
+    return {
+      type: 'histogram',
+      name,
+      help,
+      upperBounds: upperBounds as number[],
+      collect,
+      series: entries,
+    };
+  return undefined;
+}
+
+/**
+ * Whether probe metrics keep their series where `promClientFamilyOf` reads them: one entry per
+ * label set holding the very label object given, values, bucket counts keyed by the bound,
+ * exemplars. Warns once when not.
+ */
+function checkSeriesInternals(): boolean {
+  const labels = { a: 'x' };
+  const counter = new Counter<string>({
+    name: 'probe_total',
+    help: 'probe',
+    labelNames: ['a'],
+    registers: [],
+    enableExemplars: true,
+  });
+  counter.inc({ labels, value: 2, exemplarLabels: { e: '1' } });
+  const gauge = new Gauge<string>({
+    name: 'probe',
+    help: 'probe',
+    labelNames: ['a'],
+    registers: [],
+  });
+  gauge.set(labels, 3);
+  const histogram = new Histogram<string>({
+    name: 'probe_seconds',
+    help: 'probe',
+    labelNames: ['a'],
+    buckets: [0.5, 1],
+    registers: [],
+    enableExemplars: true,
+  });
+  histogram.observe({ labels, value: 0.7, exemplarLabels: { e: '1' } });
+  histogram.observe({ labels, value: 5, exemplarLabels: { e: '2' } });
+  const [counted] = (recognise(counter as MetricInternals)?.series() ??
+    []) as ValueSeries[];
+  const [set] = (recognise(gauge as MetricInternals)?.series() ??
+    []) as ValueSeries[];
+  const family = recognise(histogram as MetricInternals);
+  const [observed] = (family?.series() ?? []) as HistogramSeries[];
+  const works =
+    counted?.labels === labels &&
+    counted.value === 2 &&
+    counted.exemplar?.value === 2 &&
+    counted.exemplar.labelSet.e === '1' &&
+    typeof counted.exemplar.timestamp === 'number' &&
+    set?.labels === labels &&
+    set.value === 3 &&
+    family?.type === 'histogram' &&
+    family.upperBounds.join() === '0.5,1' &&
+    observed?.labels === labels &&
+    observed.bucketValues['0.5'] === 0 &&
+    observed.bucketValues['1'] === 1 &&
+    observed.sum === 5.7 &&
+    observed.count === 2 &&
+    observed.bucketExemplars?.['1']?.value === 0.7 &&
+    observed.bucketExemplars['-1']?.value === 5;
+  if (!works) reportDegraded(SERIES_INTERNALS);
+  return works;
 }

@@ -1,12 +1,21 @@
 import { Registry } from 'prom-client';
-import { defaultLabelsOf, oneMetricRenderer } from '../compat/prom-client.js';
-import { FamilyView, type SampleTextContext } from '../recorder/family-view.js';
+import {
+  defaultLabelsOf,
+  oneMetricRenderer,
+  promClientFamilyOf,
+  type PromClientFamily,
+} from '../compat/prom-client.js';
+import { FamilyView } from '../recorder/family-view.js';
 import { EventLoopSlice } from './event-loop-slice.js';
 import {
   OPENMETRICS_TEXT,
   PROMETHEUS_TEXT,
   type ExpositionFormat,
 } from './exposition-format.js';
+import {
+  defaultLabelsText,
+  promClientLines,
+} from './prom-client-text-writer.js';
 import { escapeText, labelPairs } from './sample-text.js';
 
 /** A rendered scrape body and the content type it is in. */
@@ -73,8 +82,11 @@ export async function renderExposition(
  * format; in OpenMetrics a counter is wrapped in a per-scrape view that takes the rename.
  *
  * The recorder's families (`FamilyView`s with `writeSamples`) are written by the recorder itself,
- * from label text cached per series, in runs of whole series; between runs the scrape yields to
- * the event loop once it has held it for a few milliseconds. The metrics are only read.
+ * and prom-client's counters, gauges and histograms as prom-client makes them by
+ * `prom-client-text-writer.ts` (after their `collect` ran), from label text cached per series,
+ * in runs of whole series; between runs the scrape yields to the event loop once it has held it
+ * for a few milliseconds. Any other metric (a summary, a class that overrides `get()`) renders
+ * through prom-client. The metrics are only read.
  *
  * The internals this leans on are in `compat/prom-client.ts`; without them the scrape stays
  * correct and gets slower (see there).
@@ -101,47 +113,73 @@ export async function renderExpositionChunks(
     metric instanceof FamilyView &&
     metric.writeSamples !== undefined;
 
-  // prom-client's metrics are read together, as `registry.metrics()` reads them.
+  // prom-client's counters, gauges and histograms as it makes them are written here too.
+  const families = metrics.map((metric) =>
+    defaultLabels === undefined || written(metric)
+      ? undefined
+      : promClientFamilyOf(metric),
+  );
+
+  // The metrics are read together, as `registry.metrics()` reads them: every `collect` runs
+  // (in registration order) before any value is read.
   const rendered = await Promise.all(
-    metrics.map((metric) =>
-      written(metric)
-        ? undefined
-        : renderOne(openMetrics ? openMetricsView(metric) : metric).then(
-            (text) => (openMetrics ? escapeHelpQuotes(text) : text),
-          ),
-    ),
+    metrics.map((metric, i) => {
+      if (written(metric)) return undefined;
+      const family = families[i];
+      if (family !== undefined) return family.collect();
+      return renderOne(openMetrics ? openMetricsView(metric) : metric).then(
+        (text) => (openMetrics ? escapeHelpQuotes(text) : text),
+      );
+    }),
   );
 
   const separator = openMetrics ? '\n' : '\n\n';
+  const defaultsText =
+    defaultLabels === undefined ? undefined : defaultLabelsText(defaultLabels);
   const chunks: string[] = [];
   for (let i = 0; i < metrics.length; i++) {
     if (i > 0) chunks.push(separator);
     const metric = metrics[i];
     const text = rendered[i];
-    if (text !== undefined || !written(metric)) {
-      chunks.push(text ?? '');
+    if (typeof text === 'string') {
+      chunks.push(text);
       continue;
     }
     const isCounter = openMetrics && metric.type === 'counter';
     const familyName = escapeText(
       isCounter ? withoutTotal(metric.name) : metric.name,
     );
-    const help = escapeText(metric.help);
+    const sampleName = isCounter ? `${familyName}_total` : familyName;
+    const family = families[i];
     chunks.push(
-      `# HELP ${familyName} ${openMetrics ? help.replace(/"/g, '\\"') : help}\n# TYPE ${familyName} ${metric.type}`,
+      header(familyName, family ?? (metric as WrittenFamily), openMetrics),
     );
-    const context: SampleTextContext = {
-      sampleName: isCounter ? `${familyName}_total` : familyName,
-      defaultLabelPairs: (excluded) => labelPairs(defaultLabels!, excluded),
-      openMetrics,
-    };
-    for (const run of metric.writeSamples(context)) {
+    const runs =
+      family !== undefined
+        ? promClientLines(family, sampleName, defaultsText!, openMetrics)
+        : (metric as WrittenFamily).writeSamples({
+            sampleName,
+            defaultLabelPairs: (excluded) =>
+              labelPairs(defaultLabels!, excluded),
+            openMetrics,
+          });
+    for (const run of runs) {
       chunks.push(run);
       if (slice.due) await slice.giveWay();
     }
   }
   chunks.push(openMetrics ? '\n# EOF\n' : '\n');
   return { chunks, contentType: format.contentType };
+}
+
+/** A family's HELP and TYPE lines (OpenMetrics escapes `"` in HELP, prom-client does not). */
+function header(
+  familyName: string,
+  family: Pick<PromClientFamily, 'help' | 'type'>,
+  openMetrics: boolean,
+): string {
+  const help = escapeText(family.help);
+  return `# HELP ${familyName} ${openMetrics ? help.replace(/"/g, '\\"') : help}\n# TYPE ${familyName} ${family.type}`;
 }
 
 type WrittenFamily = FamilyView &
