@@ -27,7 +27,7 @@ import { Queue, type Job } from 'bullmq';
 import { firstValueFrom } from 'rxjs';
 import WebSocket from 'ws';
 import { loadDist, type Library } from './library.js';
-import { SERVER_CORE, startNode } from './processes.js';
+import { nextMessage, SERVER_CORE, startNode } from './processes.js';
 import { fixed, max, median, min } from './stats.js';
 
 // Message handlers of each transport with and without MetricsModule: `npm run bench -- --only
@@ -192,33 +192,18 @@ async function serve(
 
 let nextId = 1;
 
+/** The first IPC answer of `child` that `accept` takes. */
 function answer<T extends ChildMessage>(
   child: ChildProcess,
   accept: (message: ChildMessage) => message is T,
   what: string,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: ChildMessage) => {
-      if (!accept(message)) return;
-      cleanup();
-      resolve(message);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`${what}: the server exited (code ${code})`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${what}: no answer in 60 s`));
-    }, 60_000);
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+  return nextMessage(
+    child,
+    (message): message is T => accept(message as ChildMessage),
+    what,
+    60_000,
+  );
 }
 
 /** One server child and the client that drives it. */
@@ -379,7 +364,10 @@ interface Window {
   messagesPerSecond: number;
 }
 
-async function window(server: TransportServer, count: number): Promise<Window> {
+async function measureWindow(
+  server: TransportServer,
+  count: number,
+): Promise<Window> {
   const before = await server.usage();
   const started = performance.now();
   await server.drive(count);
@@ -417,7 +405,8 @@ export async function runTransportsBench(quick: boolean): Promise<string> {
     );
     try {
       // Until the JIT settled: shorter warm-ups left the first round twice as slow.
-      for (const server of servers) await window(server, messages[transport]);
+      for (const server of servers)
+        await measureWindow(server, messages[transport]);
       const windows = new Map<VariantName, Window[]>(
         VARIANTS.map((v) => [v, []]),
       );
@@ -427,7 +416,7 @@ export async function runTransportsBench(quick: boolean): Promise<string> {
         const order = round % 2 === 0 ? servers : [...servers].reverse();
         const paired = new Map<VariantName, Window>();
         for (const server of order) {
-          const measured = await window(server, messages[transport]);
+          const measured = await measureWindow(server, messages[transport]);
           paired.set(server.variant, measured);
           windows.get(server.variant)!.push(measured);
           process.stderr.write(
