@@ -5,6 +5,7 @@ import type { TraceExemplars } from './exemplars/trace-exemplars.js';
 
 /** prom-client keeps no exemplar for empty exemplar labels. */
 const NO_EXEMPLAR: Readonly<Record<string, string>> = Object.freeze({});
+const NO_ARGS: unknown[] = [];
 
 /** The label sets one outcome of a call writes, made once and frozen. */
 interface OutcomeLabels {
@@ -80,19 +81,22 @@ export class MethodInstrument {
 }
 
 /**
- * Calls `invoke` and records its outcome: sync results and throws at once, Promises at settlement
- * (the same Promise is returned), Observables from subscription to completion or error. Other
- * thenables (a Mongoose query, a knex builder) are returned untouched and recorded when the call
- * returns: calling their `then` would run them, and the caller's own `await` would run them again.
+ * Calls `invoke` (on `thisArg` with `args`, when given) and records its outcome: sync results and
+ * throws at once, Promises at settlement (the same Promise is returned), Observables from
+ * subscription to completion or error. Other thenables (a Mongoose query, a knex builder) are
+ * returned untouched and recorded when the call returns: calling their `then` would run them, and
+ * the caller's own `await` would run them again.
  */
 export function measureCall(
   instrument: MethodInstrument,
-  invoke: () => unknown,
+  invoke: (...args: unknown[]) => unknown,
+  thisArg?: unknown,
+  args?: unknown[],
 ): unknown {
   const startedAt = performance.now();
   let result: unknown;
   try {
-    result = invoke();
+    result = invoke.apply(thisArg, args ?? NO_ARGS);
   } catch (error) {
     instrument.record(startedAt, true, error);
     throw error;

@@ -55,14 +55,18 @@ export function unbindInstance(instance: object): void {
  */
 export function measuredMethod(original: Method): Method {
   if (originals.has(original)) return original;
-  const measured = function (this: unknown, ...args: unknown[]) {
+  // `arguments`, not a rest parameter: handed on to `apply` it is never copied into an array
+  // (about 20 instructions a call instead of 180 with `enabled: false`, counted with callgrind).
+  const measured = function (this: unknown) {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as unknown[];
     if (boundInstances === 0) return original.apply(this, args);
     const instrument =
       this !== null && typeof this === 'object'
         ? instrumentsByInstance.get(this)?.get(measured)
         : undefined;
     if (instrument === undefined) return original.apply(this, args);
-    return measureCall(instrument, () => original.apply(this, args));
+    return measureCall(instrument, original, this, args);
   };
   Object.defineProperty(measured, 'name', {
     value: original.name,
