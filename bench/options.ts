@@ -27,7 +27,14 @@ export interface BenchOptions {
 }
 
 export type Part =
-  'load' | 'instructions' | 'recorder' | 'scrape' | 'memory' | 'collector';
+  | 'load'
+  | 'instructions'
+  | 'recorder'
+  | 'scrape'
+  | 'memory'
+  | 'collector'
+  | 'transports'
+  | 'decorators';
 const PARTS: readonly Part[] = [
   'load',
   'instructions',
@@ -35,6 +42,8 @@ const PARTS: readonly Part[] = [
   'scrape',
   'memory',
   'collector',
+  'transports',
+  'decorators',
 ];
 
 export const USAGE = `npm run bench -- [options]
@@ -47,7 +56,9 @@ export const USAGE = `npm run bench -- [options]
   --variants a,b          only these variants (bare is always included)
   --routes a,b            only these routes (static, param, post, error)
   --no-diagnostics        leave out the diagnostic variants
-  --only a,b              only these parts: load, instructions, recorder, scrape, memory, collector
+  --only a,b              only these parts: load, instructions, recorder, scrape, memory, collector,
+                          transports (rpc over Redis, ws, BullMQ: needs Redis at 127.0.0.1:6379),
+                          decorators (@Timed/@Counted beside nestjs-otel)
   --instruction-requests N
                           requests counted per server, route and round by the instructions part
                           (default 20000, quick 5000; needs Linux perf with hardware counters)

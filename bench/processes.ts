@@ -51,7 +51,7 @@ export function startNode(
 }
 
 /** Resolves with the first IPC message that `accept` takes, or rejects when the child exits first. */
-function nextMessage<T>(
+export function nextMessage<T>(
   child: ChildProcess,
   accept: (message: unknown) => message is T,
   what: string,

@@ -395,6 +395,18 @@ async function main(): Promise<void> {
       );
       markdown += `\n\n${handlerContextMarkdown(handlerContext)}\n`;
     }
+    if (options.parts.has('transports')) {
+      log(
+        'transports: rpc, ws and BullMQ handlers with and without the module',
+      );
+      const { runTransportsBench } = await import('./transports.js');
+      markdown += `\n\n${await runTransportsBench(options.quick)}\n`;
+    }
+    if (options.parts.has('decorators')) {
+      log('decorators: ns per call of @Timed/@Counted and nestjs-otel');
+      const { runDecoratorsBench } = await import('./decorators.js');
+      markdown += `\n\n${await runDecoratorsBench(options.quick)}\n`;
+    }
     const out = path.resolve(ROOT, options.out);
     await writeMarkdown(out, markdown);
     process.stdout.write(`${markdown}\n`);

@@ -209,6 +209,28 @@ describe('MethodInstrument / measureCall', () => {
     expect(await histogramCount(series('failure', 'RangeError'))).toBe(1);
   });
 
+  it('labels each exception type apart, however many types a method throws', async () => {
+    const instrument = make();
+    const types = Array.from({ length: 40 }, (_, i) => {
+      const type = class extends Error {};
+      Object.defineProperty(type, 'name', { value: `Failure${i}` });
+      return type;
+    });
+    for (const type of [...types, ...types]) {
+      expect(() =>
+        measureCall(instrument, () => {
+          throw new type('no');
+        }),
+      ).toThrow(type);
+    }
+    measureCall(instrument, () => 1);
+    const expected = Object.fromEntries(
+      types.map((type) => [`failure/${type.name}`, 2]),
+    );
+    expect(await counts()).toEqual({ ...expected, 'success/none': 1 });
+    expect(await histogramCount(series('failure', 'Failure39'))).toBe(2);
+  });
+
   it('adds the static labels of each metric to that metric only', async () => {
     const instrument = new MethodInstrument(
       { class: 'Svc', method: 'run' },

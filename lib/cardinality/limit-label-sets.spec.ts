@@ -71,6 +71,25 @@ describe('limitLabelSets', () => {
     ]);
   });
 
+  it('counts a frozen label set, reused call after call, as the label set it holds', async () => {
+    const jobs = counter(2);
+    const a = Object.freeze({ kind: 'a' });
+    jobs.inc(a);
+    jobs.inc(a);
+    jobs.inc({ kind: 'a' });
+    jobs.inc(Object.freeze({ kind: 'b' }));
+    const c = Object.freeze({ kind: 'c' });
+    jobs.inc(c);
+    jobs.inc(c);
+    jobs.remove('b');
+    jobs.inc(c);
+    expect(await series(jobs)).toEqual([
+      'kind:a=3',
+      'kind:OVERFLOW=2',
+      'kind:c=1',
+    ]);
+  });
+
   it('gives a slot back on remove() and all of them on reset()', async () => {
     const jobs = counter(1);
     jobs.inc({ kind: 'a' });

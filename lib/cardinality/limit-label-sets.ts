@@ -36,10 +36,21 @@ export function limitLabelSets<M extends object>(metric: M, max: number): M {
   const overflow: LabelValues = Object.fromEntries(
     labelNames.map((name) => [name, OVERFLOW_LABEL_VALUE]),
   );
-  const keyOf = (labels: LabelValues): string =>
+  const keyOfValues = (labels: LabelValues): string =>
     labelNames
       .map((name) => (labels[name] === undefined ? '\u0001' : labels[name]))
       .join('\u0000');
+  // A frozen label set cannot change, so its key is computed once (@Timed/@Counted pass theirs).
+  const frozenKeys = new WeakMap<LabelValues, string>();
+  const keyOf = (labels: LabelValues): string => {
+    if (!Object.isFrozen(labels)) return keyOfValues(labels);
+    let key = frozenKeys.get(labels);
+    if (key === undefined) {
+      key = keyOfValues(labels);
+      frozenKeys.set(labels, key);
+    }
+    return key;
+  };
   const overflowKey = keyOf(overflow);
   /** Whether the OVERFLOW series has been written: `zero()` must not wipe what it holds. */
   let overflowWritten = false;
