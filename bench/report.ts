@@ -28,11 +28,12 @@ const NOISY_SHARE = 0.05;
 
 const MB = 1024 * 1024;
 
-function table(header: string[], rows: string[][]): string {
+/** A markdown table: the first `textColumns` columns left-aligned, the rest (numbers) right-aligned. */
+function table(header: string[], rows: string[][], textColumns = 1): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [
     line(header),
-    line(header.map((h, i) => (i === 0 ? '---' : '---:'))),
+    line(header.map((h, i) => (i < textColumns ? '---' : '---:'))),
     ...rows.map(line),
   ].join('\n');
 }
@@ -268,6 +269,7 @@ function machineLoadSection(m: Measurements): string[] {
             : `${percentOf(median(windows))} / ${percentOf(max(windows))}`,
         ];
       }),
+      3,
     ),
     '',
   );
