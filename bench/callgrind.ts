@@ -64,10 +64,7 @@ export class CallgrindServer {
     const directory = mkdtempSync(path.join(os.tmpdir(), 'bench-callgrind-'));
     const server = await BenchServer.start(
       variant,
-      // V8's compiler and GC helper threads would interleave with the main thread in an order
-      // valgrind's scheduler picks; on one thread the same work counts the same every run.
-      // gc() before each count starts every count from the same heap.
-      ['--single-threaded', '--expose-gc'],
+      [],
       [
         'valgrind',
         '--tool=callgrind',
@@ -93,9 +90,8 @@ export class CallgrindServer {
     await control(['--instr=on', this.pid]);
   }
 
-  /** Collects garbage in the server, then zeroes the counters. */
+  /** Zeroes the counters. */
   async zero(): Promise<void> {
-    await this.server.usage(true);
     await control(['--zero', this.pid]);
   }
 

@@ -359,7 +359,7 @@ async function measureInstructionsWithCallgrind(
     counter: 'callgrind',
     requests,
     warmup: options.quick ? 300 : 3_000,
-    instrumentedWarmup: options.quick ? 100 : 500,
+    instrumentedWarmup: options.quick ? 100 : 1_000,
     rounds,
     version: valgrindVersion(),
   };
