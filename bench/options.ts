@@ -42,9 +42,9 @@ const PARTS: readonly Part[] = [
 export const USAGE = `npm run bench -- [options]
 
   --quick                 short windows and few requests, to check the harness (numbers are not representative)
-  --rounds N              measured rounds; each runs every variant once per route (default 5, quick 3)
+  --rounds N              measured rounds; each runs every variant once per route (default 5, quick 2)
   --duration S            seconds per measured window (default 5, quick 0.5)
-  --warmup S              warm-up seconds per variant and route (default 3, quick 0.5)
+  --warmup S              warm-up seconds per variant and route (default 3, quick 0.25)
   --connections N         autocannon connections (default 10)
   --variants a,b          only these variants (bare is always included)
   --routes a,b            only these routes (static, param, post, error)
@@ -61,7 +61,7 @@ export const USAGE = `npm run bench -- [options]
                           variant, every route counted in it, main variants only unless --variants
                           (quick: bare Nest and nestjs-metrics on the first route)
                           (quick: bare Nest and nestjs-metrics on the first route)
-  --memory-requests N     requests of the memory test (default 1000000, quick 10000)
+  --memory-requests N     requests of the memory test (default 1000000, quick 5000)
   --profile               instead of the benchmark: CPU-profile nestjs-metrics under load on the param route
   --profile-seconds S     seconds of profiled load (default 20, quick 5)
   --out FILE              where the markdown goes (default bench/RESULTS.md)
@@ -119,16 +119,16 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   }
   return {
     quick,
-    rounds: number('--rounds', quick ? 3 : 5),
+    rounds: number('--rounds', quick ? 2 : 5),
     duration: number('--duration', quick ? 0.5 : 5),
-    warmup: number('--warmup', quick ? 0.5 : 3),
+    warmup: number('--warmup', quick ? 0.25 : 3),
     connections: number('--connections', 10),
     variants: list('--variants'),
     routes: list('--routes'),
     diagnostics: !quick && !argv.includes('--no-diagnostics'),
     parts: new Set((only ?? PARTS) as Part[]),
     memoryRequests: Math.round(
-      number('--memory-requests', quick ? 10_000 : 1_000_000),
+      number('--memory-requests', quick ? 5_000 : 1_000_000),
     ),
     instructionCounter: counter,
     instructionRequests,

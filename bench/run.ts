@@ -432,13 +432,13 @@ async function measureMemory(
   const server = await BenchServer.start(variant, ['--expose-gc']);
   // Long enough for V8's young generation and the JIT to reach their working size (and, with
   // custom series, for every one of them to exist before the first reading).
-  const warmupRequests = options.quick ? 5_000 : 100_000;
+  const warmupRequests = options.quick ? 2_000 : 100_000;
   let prewarmed = 0;
   if (custom) {
     // One call per label value first: every custom series exists before the warm-up reading.
     const prewarm = await loader.run({
       url: server.url,
-      connections: 1,
+      connections: options.connections,
       amount: CUSTOM_KEYS,
       requests: [CUSTOM_ROUTE],
     });
