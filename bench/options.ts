@@ -12,11 +12,11 @@ export interface BenchOptions {
   diagnostics: boolean;
   parts: Set<Part>;
   memoryRequests: number;
-  /** Requests counted per instruction measurement (one server, one route, one round). */
-  instructionRequests: number;
-  /** Warm-up requests of each fresh server before perf attaches. */
-  instructionWarmup: number;
-  /** Rounds of the instructions part (at least 3: counts are steady, but a median needs them). */
+  /** What counts instructions: `perf` (hardware counters) or `callgrind`; `undefined` picks perf where it works. */
+  instructionCounter: InstructionCounterName | undefined;
+  /** Requests counted per instruction measurement (one server, one route, one round); `undefined`: the counter's default. */
+  instructionRequests: number | undefined;
+  /** Rounds of the instructions part (at least 3 unless quick: counts are steady, but a median needs them). */
   instructionRounds: number;
   /** Share of the memory test's requests sent to distinct random paths. */
   randomShare: number;
@@ -25,6 +25,8 @@ export interface BenchOptions {
   out: string;
   updateReadme: boolean;
 }
+
+export type InstructionCounterName = 'perf' | 'callgrind';
 
 export type Part =
   | 'load'
@@ -49,22 +51,27 @@ const PARTS: readonly Part[] = [
 export const USAGE = `npm run bench -- [options]
 
   --quick                 short windows and few requests, to check the harness (numbers are not representative)
-  --rounds N              measured rounds; each runs every variant once per route (default 5, quick 3)
-  --duration S            seconds per measured window (default 5, quick 1)
-  --warmup S              warm-up seconds per variant and route (default 3, quick 1)
+  --rounds N              measured rounds; each runs every variant once per route (default 5, quick 2)
+  --duration S            seconds per measured window (default 5, quick 0.5)
+  --warmup S              warm-up seconds per variant and route (default 3, quick 0.25)
   --connections N         autocannon connections (default 10)
   --variants a,b          only these variants (bare is always included)
   --routes a,b            only these routes (static, param, post, error)
-  --no-diagnostics        leave out the diagnostic variants
+  --no-diagnostics        leave out the diagnostic variants (quick leaves them out)
   --only a,b              only these parts: load, instructions, recorder, scrape, memory, collector,
                           transports (rpc over Redis, ws, BullMQ: needs Redis at 127.0.0.1:6379),
                           decorators (@Timed/@Counted beside nestjs-otel)
+  --instruction-counter perf|callgrind
+                          what the instructions part counts with (default: perf where its hardware
+                          counters work, else valgrind's callgrind)
   --instruction-requests N
                           requests counted per server, route and round by the instructions part
-                          (default 20000, quick 5000; needs Linux perf with hardware counters)
-  --instruction-rounds N  rounds of the instructions part, each a fresh server per variant and
-                          route (default 3, at least 3)
-  --memory-requests N     requests of the memory test (default 1000000, quick 20000)
+                          (perf: default 20000, quick 5000; callgrind: default 3000, quick 200)
+  --instruction-rounds N  rounds of the instructions part (default 3, at least 3; quick 1). perf:
+                          a fresh server per variant and route; callgrind: a fresh server per
+                          variant, every route counted in it, main variants only unless --variants
+                          (quick: bare Nest and nestjs-metrics on the first route)
+  --memory-requests N     requests of the memory test (default 1000000, quick 5000)
   --profile               instead of the benchmark: CPU-profile nestjs-metrics under load on the param route
   --profile-seconds S     seconds of profiled load (default 20, quick 5)
   --out FILE              where the markdown goes (default bench/RESULTS.md)
@@ -101,34 +108,40 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       );
     }
   }
-  const instructionRequests = Math.round(
-    number('--instruction-requests', quick ? 5_000 : 20_000),
+  const requestsFlag = value('--instruction-requests');
+  const instructionRequests =
+    requestsFlag === undefined
+      ? undefined
+      : Math.round(number('--instruction-requests', 0));
+  const instructionRounds = Math.round(
+    number('--instruction-rounds', quick ? 1 : 3),
   );
-  const instructionRounds = Math.round(number('--instruction-rounds', 3));
-  if (instructionRounds < 3) {
+  if (instructionRounds < 3 && !quick) {
     throw new Error(
       `--instruction-rounds must be at least 3 (a median of paired rounds); got ${instructionRounds}`,
     );
   }
+  const counter = value('--instruction-counter');
+  if (counter !== undefined && counter !== 'perf' && counter !== 'callgrind') {
+    throw new Error(
+      `--instruction-counter must be perf or callgrind; got "${counter}"`,
+    );
+  }
   return {
     quick,
-    rounds: number('--rounds', quick ? 3 : 5),
-    duration: number('--duration', quick ? 1 : 5),
-    warmup: number('--warmup', quick ? 1 : 3),
+    rounds: number('--rounds', quick ? 2 : 5),
+    duration: number('--duration', quick ? 0.5 : 5),
+    warmup: number('--warmup', quick ? 0.25 : 3),
     connections: number('--connections', 10),
     variants: list('--variants'),
     routes: list('--routes'),
-    diagnostics: !argv.includes('--no-diagnostics'),
+    diagnostics: !quick && !argv.includes('--no-diagnostics'),
     parts: new Set((only ?? PARTS) as Part[]),
     memoryRequests: Math.round(
-      number('--memory-requests', quick ? 20_000 : 1_000_000),
+      number('--memory-requests', quick ? 5_000 : 1_000_000),
     ),
+    instructionCounter: counter,
     instructionRequests,
-    // Enough for the JIT to settle on the route's hot paths before counting.
-    instructionWarmup: Math.max(
-      quick ? 2_000 : 5_000,
-      instructionRequests >> 1,
-    ),
     instructionRounds,
     randomShare: 0.1,
     profile: argv.includes('--profile'),

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 
 // Hardware instruction counts of one process through Linux `perf stat`: user-space instructions
 // (`instructions:u`) do not depend on what else runs on the machine, unlike CPU time.
@@ -70,6 +70,12 @@ export async function perfUnavailableReason(): Promise<string | undefined> {
   } finally {
     target.kill();
   }
+}
+
+/** `perf --version`, for the report. */
+export function perfVersion(): Promise<string> {
+  const result = spawnSync('perf', ['--version'], { encoding: 'utf8' });
+  return Promise.resolve(result.stdout?.trim() || 'perf');
 }
 
 /** `perf stat` attached to one process, counting its user-space instructions until `stop()`. */

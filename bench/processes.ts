@@ -24,15 +24,20 @@ process.on('exit', () => {
   for (const child of children) child.kill();
 });
 
-/** Starts `node <script>` from this directory, on `core` when pinning is available, with IPC. */
+/**
+ * Starts `node <script>` from this directory, on `core` when pinning is available, with IPC;
+ * `wrapper` runs it under another program (valgrind).
+ */
 export function startNode(
   script: string,
   args: readonly string[],
   core: number,
   nodeOptions: readonly string[] = [],
   stdout: 'inherit' | 'pipe' = 'inherit',
+  wrapper: readonly string[] = [],
 ): ChildProcess {
   const command = [
+    ...wrapper,
     process.execPath,
     ...nodeOptions,
     path.join(HERE, script),
@@ -103,14 +108,23 @@ export class BenchServer {
   static async start(
     variant: string,
     nodeOptions: readonly string[] = [],
+    wrapper: readonly string[] = [],
   ): Promise<BenchServer> {
-    const child = startNode('server.js', [variant], SERVER_CORE, nodeOptions);
+    const child = startNode(
+      'server.js',
+      [variant],
+      SERVER_CORE,
+      nodeOptions,
+      'inherit',
+      wrapper,
+    );
     const ready = await nextMessage(
       child,
       (m): m is Extract<ServerMessage, { type: 'ready' }> =>
         (m as ServerMessage).type === 'ready',
       `server ${variant}`,
-      60_000,
+      // Under valgrind a Nest app takes several seconds to start.
+      wrapper.length > 0 ? 300_000 : 60_000,
     );
     return new BenchServer(variant, child, `http://127.0.0.1:${ready.port}`);
   }

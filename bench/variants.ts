@@ -17,9 +17,11 @@ import {
   makeCounterProvider,
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
+import type { MetricService } from 'nestjs-otel';
 import type { Counter, Histogram } from 'prom-client';
 import { type Observable, tap } from 'rxjs';
 import { BenchController } from './app.js';
+import { createCustomSeriesApp } from './custom-series.js';
 import { exemplarVariants } from './exemplars.js';
 import { loadDist, type Library } from './library.js';
 
@@ -159,6 +161,31 @@ export const VARIANTS: readonly Variant[] = [
       }),
   },
   {
+    id: 'otel',
+    label: 'nestjs-otel',
+    diagnostic: false,
+    create: async () => {
+      // Loaded only here: the SDK and nestjs-otel stay out of the other variants' processes.
+      const otel = await import('nestjs-otel');
+      const { OtelRouteMetricsInterceptor, registerMeterProvider } =
+        await import('./otel.js');
+      registerMeterProvider();
+      return createApp({
+        imports: [
+          otel.OpenTelemetryModule.forRoot({ metrics: { hostMetrics: false } }),
+        ],
+        providers: [
+          {
+            provide: APP_INTERCEPTOR,
+            useFactory: (metricService: MetricService) =>
+              new OtelRouteMetricsInterceptor(metricService, BUCKETS),
+            inject: [otel.MetricService],
+          },
+        ],
+      });
+    },
+  },
+  {
     id: 'bare-noop-interceptor',
     label: 'bare + no-op global interceptor',
     diagnostic: true,
@@ -209,8 +236,18 @@ export const VARIANTS: readonly Variant[] = [
   }),
 ];
 
+/** Variants of one scenario (the memory test), never in the load or instructions parts. */
+export const SCENARIO_VARIANTS: readonly Variant[] = [
+  {
+    id: 'metrics-custom-series',
+    label: 'nestjs-metrics + 10,000 custom series',
+    diagnostic: false,
+    create: createCustomSeriesApp,
+  },
+];
+
 export function variantById(id: string): Variant {
-  const variant = VARIANTS.find((v) => v.id === id);
+  const variant = [...VARIANTS, ...SCENARIO_VARIANTS].find((v) => v.id === id);
   if (variant === undefined) {
     throw new Error(
       `unknown variant "${id}"; known: ${VARIANTS.map((v) => v.id).join(', ')}`,
