@@ -5,8 +5,6 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { loadDist, type Library, type RecorderModule } from './library.js';
 import { median } from './stats.js';
@@ -45,10 +43,9 @@ export interface ScrapeResult {
 
 type RenderModule = typeof import('../lib/scrape/render-exposition.js');
 type FormatModule = typeof import('../lib/scrape/exposition-format.js');
-type SliceModule = typeof import('../lib/scrape/event-loop-slice.js');
+type EndpointModule = typeof import('../lib/scrape/metrics-endpoint.js');
 
 const quick = process.argv.includes('--quick');
-const gzipAsync = promisify(gzip);
 
 /** Durations spread over the buckets, so bucket search is not always the first slot. */
 function durations(): Float64Array {
@@ -104,25 +101,15 @@ async function recorder(): Promise<RecorderResult> {
 
 type Render = () => Promise<{ chunks: string[] }>;
 
-/**
- * The scrape endpoint's work after rendering: one UTF-8 buffer, encoded a slice at a time as the
- * endpoint does, gzipped when asked.
- */
+/** The scrape endpoint's work after rendering: one UTF-8 buffer, gzipped when asked. */
 async function body(
   chunks: readonly string[],
   compress: boolean,
 ): Promise<Buffer> {
-  const { EventLoopSlice } = await loadDist<SliceModule>(
-    'scrape/event-loop-slice.js',
+  const { scrapeBody } = await loadDist<EndpointModule>(
+    'scrape/metrics-endpoint.js',
   );
-  const slice = new EventLoopSlice();
-  const buffers: Buffer[] = [];
-  for (const chunk of chunks) {
-    buffers.push(Buffer.from(chunk, 'utf8'));
-    if (slice.due) await slice.giveWay();
-  }
-  const text = Buffer.concat(buffers);
-  return compress ? gzipAsync(text) : text;
+  return scrapeBody(chunks, compress);
 }
 
 /** Scrapes a few times; wall and CPU time, lines and the longest event-loop block. */

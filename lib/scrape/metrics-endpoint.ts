@@ -80,8 +80,7 @@ export class MetricsEndpoint {
               contentType: PROMETHEUS_TEXT,
             };
       contentType = rendered.contentType;
-      const text = await encodeUtf8(rendered.chunks);
-      body = compress ? await gzipAsync(text, GZIP_OPTIONS) : text;
+      body = await scrapeBody(rendered.chunks, compress);
     } catch (error) {
       if (error instanceof MetricsUnavailableError) {
         send(res, 503, { 'Content-Type': TEXT }, `${error.message}\n`);
@@ -139,14 +138,22 @@ export class MetricsEndpoint {
 }
 
 /** The chunks as one UTF-8 buffer, encoded a slice at a time so a large body does not block. */
-async function encodeUtf8(chunks: readonly string[]): Promise<Buffer> {
+/**
+ * The body of a scrape: the rendered chunks as one UTF-8 buffer, encoded a slice at a time so a
+ * large registry does not hold the event loop, and gzipped when `compress`.
+ */
+export async function scrapeBody(
+  chunks: readonly string[],
+  compress: boolean,
+): Promise<Buffer> {
   const slice = new EventLoopSlice();
   const buffers: Buffer[] = [];
   for (const chunk of chunks) {
     buffers.push(Buffer.from(chunk, 'utf8'));
     if (slice.due) await slice.giveWay();
   }
-  return Buffer.concat(buffers);
+  const text = Buffer.concat(buffers);
+  return compress ? gzipAsync(text, GZIP_OPTIONS) : text;
 }
 
 function kindOfError(error: unknown): string {
