@@ -5,6 +5,7 @@ import type {
   RequestMetrics,
   RouteSeries,
 } from '../recorder/request-metrics.js';
+import type { RequestRecord } from '../recorder/request-record.js';
 import type { ResolvedMetricsOptions } from '../interfaces/metrics-module-options.interface.js';
 import {
   enterHandlerContext,
@@ -44,6 +45,8 @@ export function measuredBy(server: Server): string | undefined {
   return (server as unknown as Record<symbol, string | undefined>)[MEASURED_BY];
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 interface Wrappers {
   onResponseClose(this: ServerResponse): void;
   countingPush: IncomingMessage['push'];
@@ -62,6 +65,14 @@ export class HttpInstrumentation implements ExchangeOwner {
   private readonly seriesByMethod = new Map<string, Map<string, RouteSeries>>();
   private server: Server | undefined;
   private readonly failures = new RecordingFailureLog();
+  /** Filled in and handed to the recorder by each `complete()`, which keeps none of it. */
+  private readonly outcome: Mutable<RequestRecord> = {
+    status: '',
+    durationSeconds: 0,
+    requestBytes: 0,
+    responseBytes: 0,
+    errorType: undefined,
+  };
   private readonly wrappers: Wrappers = createWrappers(this.slot.key);
   /** False when body bytes cannot be counted through `req.push` (see `compat/node-http.ts`). */
   countRequestBytes = true;
@@ -187,25 +198,25 @@ export class HttpInstrumentation implements ExchangeOwner {
         aborted &&
         res.headersSent &&
         (exchange.streamFailed || res.errored != null);
+      const outcome = this.outcome;
+      outcome.status = sentStatus;
+      outcome.durationSeconds = durationSeconds;
+      outcome.requestBytes = exchange.requestBytes;
+      outcome.responseBytes = noBody ? 0 : exchange.responseBytes;
+      // Most responses are a success that ended well: no error to classify. The status sent
+      // decides; the exception only refines a status that alone is ambiguous (see error-type).
+      outcome.errorType =
+        res.statusCode < 400 && !endedAborted
+          ? undefined
+          : httpErrorType({
+              status: res.statusCode,
+              error: exchange.error,
+              aborted: endedAborted,
+              streamFailed,
+            });
       const counted = this.metrics.record(
         this.series(methodLabel(method), route),
-        {
-          status: sentStatus,
-          durationSeconds,
-          requestBytes: exchange.requestBytes,
-          responseBytes: noBody ? 0 : exchange.responseBytes,
-          // Most responses are a success that ended well: no error to classify. The status sent
-          // decides; the exception only refines a status that alone is ambiguous (see error-type).
-          errorType:
-            res.statusCode < 400 && !endedAborted
-              ? undefined
-              : httpErrorType({
-                  status: res.statusCode,
-                  error: exchange.error,
-                  aborted: endedAborted,
-                  streamFailed,
-                }),
-        },
+        outcome,
       );
       if (exchange.trace !== undefined)
         this.metrics.keepExemplar(counted, exchange.trace, durationSeconds);

@@ -73,8 +73,23 @@ export interface SeriesStoreFamilies {
 export class SeriesStore {
   private readonly routes = new Map<string, RouteSeries>();
   private readonly overflowRoutes = new Map<Transport, RouteSeries>();
-  /** Requests in flight per transport, in the order the transports were first seen. */
-  readonly inFlight = new Map<Transport, number>();
+  /** Requests in flight per transport; a plain property per transport rather than a Map entry. */
+  private readonly inFlightCounts: Record<Transport, number> = {
+    http: 0,
+    rpc: 0,
+    ws: 0,
+    queue: 0,
+    graphql: 0,
+  };
+  /** The transports declared or seen in flight, in the order they were first. */
+  private readonly inFlightTransports: Transport[] = [];
+  private readonly declared: Record<Transport, boolean> = {
+    http: false,
+    rpc: false,
+    ws: false,
+    queue: false,
+    graphql: false,
+  };
   readonly startedAt = performance.now();
   /** The budget of the transports whose route values come from the app (templates, patterns, queues). */
   private readonly appBudget: Budget;
@@ -131,17 +146,30 @@ export class SeriesStore {
     return series;
   }
 
+  /** Requests in flight per transport, in the order the transports were first declared or seen. */
+  get inFlight(): ReadonlyMap<Transport, number> {
+    return new Map(
+      this.inFlightTransports.map((transport) => [
+        transport,
+        this.inFlightCounts[transport],
+      ]),
+    );
+  }
+
   /** Shows the transport in `concurrent_requests` (at 0) before its first request. */
   declareTransport(transport: Transport): void {
-    if (!this.inFlight.has(transport)) this.inFlight.set(transport, 0);
+    if (this.declared[transport]) return;
+    this.declared[transport] = true;
+    this.inFlightTransports.push(transport);
   }
 
   started(transport: Transport): void {
-    this.inFlight.set(transport, (this.inFlight.get(transport) ?? 0) + 1);
+    this.inFlightCounts[transport] += 1;
+    if (!this.declared[transport]) this.declareTransport(transport);
   }
 
   ended(transport: Transport): void {
-    this.inFlight.set(transport, (this.inFlight.get(transport) ?? 1) - 1);
+    this.inFlightCounts[transport] -= 1;
   }
 
   /** Counts the request; returns the series it was counted in (for `keepExemplar`). */
