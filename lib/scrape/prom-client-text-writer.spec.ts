@@ -382,6 +382,86 @@ describe('prom-client metrics rendered by the scrape', () => {
     }
   });
 
+  it('renders a label object the caller changed after it was first written, as prom-client', async () => {
+    const registry = new Registry();
+    const counter = new Counter({
+      name: 'c_total',
+      help: 'c',
+      labelNames: ['route', 'extra'],
+      registers: [registry],
+    });
+    const gauge = new Gauge({
+      name: 'g',
+      help: 'g',
+      labelNames: ['q', 'extra'],
+      registers: [registry],
+    });
+    const histogram = new Histogram({
+      name: 'h',
+      help: 'h',
+      labelNames: ['q'],
+      buckets: [1],
+      registers: [registry],
+    });
+    const reused: Record<string, string> = { route: '/a' };
+    const gaugeLabels: Record<string, string> = { q: 'x' };
+    const histogramLabels: Record<string, string> = { q: 'x' };
+    counter.inc(reused);
+    gauge.set(gaugeLabels, 1);
+    histogram.observe(histogramLabels, 0.5);
+    const steps: (() => void)[] = [
+      () => {
+        reused.route = '/b';
+        counter.inc(reused);
+        gaugeLabels.q = 'y';
+        // prom-client caches a histogram's series labels by object: it keeps showing `x`.
+        histogramLabels.q = 'y';
+      },
+      () => {
+        reused.extra = 'added';
+        delete gaugeLabels.q;
+        gaugeLabels.extra = 'only';
+      },
+    ];
+    const seen: string[] = [];
+    for (const step of [() => undefined, ...steps]) {
+      step();
+      const { text } = await renderExposition(registry, PROMETHEUS_TEXT);
+      expect(text).toBe(await promClientMetrics(registry));
+      seen.push(text);
+    }
+    expect(seen[1]).toContain('c_total{route="/b"} 1\nc_total{route="/b"} 1');
+    expect(seen[1]).toContain('g{q="y"} 1');
+    expect(seen[2]).toContain('g{extra="only"} 1');
+  });
+
+  it("takes a family's series right after its own collect, as prom-client's get() does", async () => {
+    const registry = new Registry();
+    const first = new Gauge({
+      name: 'first',
+      help: 'first',
+      labelNames: ['q'],
+      registers: [registry],
+    });
+    first.set({ q: 'old' }, 1);
+    // A later metric's collect changes the first one: prom-client has read the first already.
+    new Gauge({
+      name: 'second',
+      help: 'second',
+      registers: [registry],
+      collect() {
+        first.reset();
+        first.set({ q: 'new' }, 2);
+        this.set(1);
+      },
+    });
+    const { text } = await renderExposition(registry, PROMETHEUS_TEXT);
+    first.reset();
+    first.set({ q: 'old' }, 1);
+    expect(text).toBe(await promClientMetrics(registry));
+    expect(text).toContain('first{q="old"} 1');
+  });
+
   it("renders prom-client's default process metrics as prom-client", async () => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });

@@ -34,19 +34,66 @@ export function defaultLabelsText(
 }
 
 /**
- * A label set's `name="value"` pairs, per label object. prom-client keeps the object it was
- * given for a label set for as long as the set lives (and caches its own histogram label text the
- * same way), so the text of an object is fixed; a reset or replaced entry brings its own object.
+ * A histogram series' label text, per label object, cached for good: prom-client formats a
+ * histogram's series labels once per object too (its `sharedLabels` cache in lib/registry.js), so
+ * both show the labels as they were when first written.
  */
-const labelTextOf = new WeakMap<object, string>();
+const histogramLabelText = new WeakMap<object, string>();
 
-function labelText(labels: Readonly<Record<string, unknown>>): string {
-  let text = labelTextOf.get(labels);
+function sharedLabelText(labels: Readonly<Record<string, unknown>>): string {
+  let text = histogramLabelText.get(labels);
   if (text === undefined) {
     text = labelPairs(labels);
-    labelTextOf.set(labels, text);
+    histogramLabelText.set(labels, text);
   }
   return text;
+}
+
+/** The label text of a counter's or gauge's series and the entries it was made from. */
+interface ValueLabelText {
+  readonly text: string;
+  readonly names: readonly string[];
+  readonly values: readonly unknown[];
+}
+
+/**
+ * A counter's or gauge's series label text, per label object. prom-client formats these labels
+ * afresh at every scrape, and keeps the caller's object, which the caller may change later: a
+ * cached text is used only while the object still holds the same entries, in the same order.
+ */
+const valueLabelText = new WeakMap<object, ValueLabelText>();
+
+function ownLabelText(labels: Readonly<Record<string, unknown>>): string {
+  const cached = valueLabelText.get(labels);
+  if (cached !== undefined && holds(labels, cached)) return cached.text;
+  const names = Object.keys(labels);
+  const made: ValueLabelText = {
+    text: labelPairs(labels),
+    names,
+    values: names.map((name) => labels[name]),
+  };
+  valueLabelText.set(labels, made);
+  return made.text;
+}
+
+function holds(
+  labels: Readonly<Record<string, unknown>>,
+  cached: ValueLabelText,
+): boolean {
+  if (Object.isFrozen(labels)) return true;
+  const { names, values } = cached;
+  let i = 0;
+  for (const name in labels) {
+    if (
+      i === names.length ||
+      names[i] !== name ||
+      !hasOwnProperty.call(labels, name) ||
+      !Object.is(values[i], labels[name])
+    )
+      return false;
+    i++;
+  }
+  return i === names.length;
 }
 
 const { hasOwnProperty } = Object.prototype;
@@ -54,11 +101,13 @@ const { hasOwnProperty } = Object.prototype;
 /**
  * The sample lines of a prom-client counter, gauge or histogram, byte for byte as prom-client's
  * `Registry#getMetricsAsString` writes its `get()` values (lib/registry.js): runs of whole lines,
- * each line starting with `\n`, and of whole series. The series are taken when the first run is
- * asked for; the scrape may yield to the event loop between two runs.
+ * each line starting with `\n`, and of whole series. `series` are the family's series as taken
+ * right after its `collect` ran (where prom-client's `get()` takes them); the scrape may yield to
+ * the event loop between two runs.
  */
 export function promClientLines(
   family: PromClientFamily,
+  series: readonly (ValueSeries | HistogramSeries)[],
   sampleName: string,
   defaults: DefaultLabelsText,
   openMetrics: boolean,
@@ -68,13 +117,18 @@ export function promClientLines(
       const writeRun =
         family.type === 'histogram'
           ? histogramRuns(
-              family.series(),
+              series as readonly HistogramSeries[],
               family.upperBounds,
               sampleName,
               defaults,
               openMetrics,
             )
-          : valueRuns(family.series(), sampleName, defaults, openMetrics);
+          : valueRuns(
+              series as readonly ValueSeries[],
+              sampleName,
+              defaults,
+              openMetrics,
+            );
       const run: string[] = [];
       return {
         next: (): IteratorResult<string> => {
@@ -116,7 +170,7 @@ function valueRuns(
       if (overlaps(labels, defaults.names)) {
         line = `\n${exactLine(sampleName, labels, {}, series.value, defaults.labels)}`;
       } else {
-        const own = labelText(labels);
+        const own = ownLabelText(labels);
         line =
           (own === '' ? head + onlyDefaults : `${head}{${own}${withDefaults}`) +
           valueText(series.value);
@@ -163,7 +217,7 @@ function histogramRuns(
         );
         continue;
       }
-      const own = labelText(labels);
+      const own = sharedLabelText(labels);
       const tail = own === '' ? '} ' : `,${own}} `;
       let cumulative = 0;
       for (let i = 0; i < keys.length; i++) {

@@ -2,8 +2,10 @@ import { Registry } from 'prom-client';
 import {
   defaultLabelsOf,
   oneMetricRenderer,
+  type HistogramSeries,
   promClientFamilyOf,
   type PromClientFamily,
+  type ValueSeries,
 } from '../compat/prom-client.js';
 import { FamilyView } from '../recorder/family-view.js';
 import { EventLoopSlice } from './event-loop-slice.js';
@@ -126,7 +128,13 @@ export async function renderExpositionChunks(
     metrics.map((metric, i) => {
       if (written(metric)) return undefined;
       const family = families[i];
-      if (family !== undefined) return family.collect();
+      // As prom-client's `get()`: the series are taken once the metric's own `collect` ran.
+      if (family !== undefined) {
+        const collected = family.collect();
+        return collected === undefined
+          ? family.series()
+          : collected.then(() => family.series());
+      }
       return renderOne(openMetrics ? openMetricsView(metric) : metric).then(
         (text) => (openMetrics ? escapeHelpQuotes(text) : text),
       );
@@ -156,7 +164,13 @@ export async function renderExpositionChunks(
     );
     const runs =
       family !== undefined
-        ? promClientLines(family, sampleName, defaultsText!, openMetrics)
+        ? promClientLines(
+            family,
+            text as readonly (ValueSeries | HistogramSeries)[],
+            sampleName,
+            defaultsText!,
+            openMetrics,
+          )
         : (metric as WrittenFamily).writeSamples({
             sampleName,
             defaultLabelPairs: (excluded) =>
