@@ -45,7 +45,7 @@ function machineSeconds(): { busy: number; total: number } {
   };
 }
 
-/** utime + stime of one process (all its threads), in seconds; 0 once it is gone. */
+/** utime + stime of one process (all its threads), in seconds; NaN once it is gone. */
 function processSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -53,7 +53,7 @@ function processSeconds(pid: number): number {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
-    return 0;
+    return NaN;
   }
 }
 
@@ -76,7 +76,9 @@ export function otherCpuShare(before: CpuReading, after: CpuReading): number {
   if (total <= 0) return NaN;
   let own = 0;
   for (const [i, seconds] of after.processSeconds.entries()) {
-    own += seconds - before.processSeconds[i];
+    // A process that was gone at either reading: what it used in between is not known.
+    const used = seconds - before.processSeconds[i];
+    if (Number.isFinite(used)) own += used;
   }
   const busy = after.machineBusySeconds - before.machineBusySeconds;
   return Math.max(0, busy - own) / total;

@@ -81,6 +81,8 @@ export interface CountCheck {
   counted: number;
   received: number;
   windows: number;
+  /** Responses served but not read by the end of the windows: at most connections × windows. */
+  slack: number;
 }
 
 export interface Measurements {

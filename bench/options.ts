@@ -95,6 +95,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     }
     return parsed;
   };
+  const wholeNumber = (name: string, fallback: number): number => {
+    const parsed = number(name, fallback);
+    if (!Number.isInteger(parsed)) {
+      throw new Error(`${name} must be a whole number; got ${parsed}`);
+    }
+    return parsed;
+  };
   const list = (name: string): string[] | undefined =>
     value(name)
       ?.split(',')
@@ -129,7 +136,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   }
   return {
     quick,
-    rounds: number('--rounds', quick ? 2 : 5),
+    rounds: wholeNumber('--rounds', quick ? 2 : 5),
     duration: number('--duration', quick ? 0.5 : 5),
     warmup: number('--warmup', quick ? 0.25 : 3),
     connections: number('--connections', 10),

@@ -180,6 +180,12 @@ function loadSection(m: Measurements, checks: Check[]): string[] {
     ),
   );
   for (const c of m.countChecks) {
+    checks.push({
+      name: `requests counted, ${c.variant}`,
+      measured: `${c.counted} counted, ${c.received} received`,
+      budget: `received to received + ${c.slack}`,
+      pass: c.counted >= c.received && c.counted <= c.received + c.slack,
+    });
     out.push(
       `Count check, ${c.variant}: \`requests_total\` = ${c.counted}; the load generator received ${c.received} responses over ${c.windows} windows (a window’s last in-flight responses can be served but not read, so the server may count up to connections × windows more).`,
       '',
@@ -464,9 +470,19 @@ function recorderSection(m: Measurements): string[] {
 function scrapeSection(m: Measurements, checks: Check[]): string[] {
   if (m.scrape === undefined || m.scrape.length === 0) return [];
   const library = m.scrape.filter((s) => s.name === 'nestjs-metrics');
-  const worst = library
-    .filter((s) => !s.gzip)
-    .reduce((a, b) => (b.cpuMicrosPerLine > a.cpuMicrosPerLine ? b : a));
+  const plain = library.filter((s) => !s.gzip);
+  if (plain.length === 0) {
+    checks.push({
+      name: 'scrape',
+      measured: 'no nestjs-metrics scrape without gzip was measured',
+      budget: `≤ ${BUDGET.maxScrapeMicrosPerLine} µs/line`,
+      pass: false,
+    });
+    return [];
+  }
+  const worst = plain.reduce((a, b) =>
+    b.cpuMicrosPerLine > a.cpuMicrosPerLine ? b : a,
+  );
   const series = worst.series.toLocaleString('en-US');
   checks.push({
     name: `scrape, ${series} series of any kind (CPU, worst kind and format, no gzip)`,
@@ -523,6 +539,20 @@ function memorySection(m: Measurements, checks: Check[]): string[] {
   if (results === undefined || results.length === 0) return [];
   for (const r of results) {
     if (r.variant === 'bare') continue;
+    if (r.countedRequests !== undefined)
+      checks.push({
+        name: `requests counted, memory, ${memoryScenario(r)}`,
+        measured: `${r.countedRequests} counted, ${r.receivedRequests} received`,
+        budget: 'equal',
+        pass: r.countedRequests === r.receivedRequests,
+      });
+    if (r.customSeries !== undefined)
+      checks.push({
+        name: `custom series present, memory, ${memoryScenario(r)}`,
+        measured: String(r.customSeries),
+        budget: String(CUSTOM_SERIES),
+        pass: r.customSeries === CUSTOM_SERIES,
+      });
     checks.push({
       name: `RSS growth after ${r.requests.toLocaleString('en-US')} requests, ${memoryScenario(r)}`,
       measured: `${fixed(growth(r), 1)} MB`,

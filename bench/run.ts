@@ -220,10 +220,34 @@ async function measureLoad(
       counted: countRequests(await scrape(server.url)).total,
       received: received.get(variant.id) ?? 0,
       windows: windows.get(variant.id) ?? 0,
+      slack: options.connections * (windows.get(variant.id) ?? 0),
     });
   }
   for (const server of servers.values()) await server.stop();
   return { samples, countChecks, orders };
+}
+
+/** One count of the instructions part, logged as it is taken. */
+function instructionSample(
+  round: number,
+  rounds: number,
+  route: BenchRoute,
+  variant: Variant,
+  load: LoadSummary,
+  instructions: number,
+): InstructionSample {
+  const sample: InstructionSample = {
+    round,
+    route: route.name,
+    variant: variant.id,
+    requests: load.requests,
+    instructions,
+    instructionsPerRequest: instructions / load.requests,
+  };
+  log(
+    `  round ${round + 1}/${rounds} ${route.name.padEnd(6)} ${variant.id.padEnd(28)} ${(sample.instructionsPerRequest / 1000).toFixed(1).padStart(7)}k instructions/req`,
+  );
+  return sample;
 }
 
 /** The instructions part with the counter asked for (or perf where it works, else callgrind), or why it cannot run. */
@@ -312,17 +336,15 @@ async function measureInstructionsWithPerf(
           }
           const instructions = await counter.stop();
           checkStatuses(load, route.status, `${variant.id} ${route.name}`);
-          const sample: InstructionSample = {
-            round,
-            route: route.name,
-            variant: variant.id,
-            requests: load.requests,
-            instructions,
-            instructionsPerRequest: instructions / load.requests,
-          };
-          samples.push(sample);
-          log(
-            `  round ${round + 1}/${rounds} ${route.name.padEnd(6)} ${variant.id.padEnd(28)} ${(sample.instructionsPerRequest / 1000).toFixed(1).padStart(7)}k instructions/req`,
+          samples.push(
+            instructionSample(
+              round,
+              rounds,
+              route,
+              variant,
+              load,
+              instructions,
+            ),
           );
         } finally {
           await server.stop();
@@ -396,17 +418,15 @@ async function measureInstructionsWithCallgrind(
           await server.zero();
           const load = await run(server.url, route, requests, where);
           const instructions = await server.count();
-          const sample: InstructionSample = {
-            round,
-            route: route.name,
-            variant: variant.id,
-            requests: load.requests,
-            instructions,
-            instructionsPerRequest: instructions / load.requests,
-          };
-          samples.push(sample);
-          log(
-            `  round ${round + 1}/${rounds} ${route.name.padEnd(6)} ${variant.id.padEnd(28)} ${(sample.instructionsPerRequest / 1000).toFixed(1).padStart(7)}k instructions/req`,
+          samples.push(
+            instructionSample(
+              round,
+              rounds,
+              route,
+              variant,
+              load,
+              instructions,
+            ),
           );
         }
       } finally {

@@ -441,9 +441,10 @@ export async function runTransportsBench(quick: boolean): Promise<string> {
       }
       const measured = servers.find((s) => s.variant === 'metrics')!;
       const counted = await measured.counted();
-      if (counted !== measured.sent) {
+      const { handled } = await measured.usage();
+      if (counted !== handled || handled < measured.sent) {
         throw new Error(
-          `transports: ${transport} requests_total is ${counted}; the server handled ${measured.sent}`,
+          `transports: ${transport} requests_total is ${counted}; the handler ran ${handled} times for ${measured.sent} sent`,
         );
       }
       checks.push(`${transport} ${counted.toLocaleString('en')}`);
