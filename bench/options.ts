@@ -56,7 +56,7 @@ export const USAGE = `npm run bench -- [options]
   --warmup S              warm-up seconds per variant and route (default 3, quick 0.25)
   --connections N         autocannon connections (default 10)
   --variants a,b          only these variants (bare is always included)
-  --routes a,b            only these routes (static, param, post, error)
+  --routes a,b            only these routes (static, param, post, error; quick: static, post)
   --no-diagnostics        leave out the diagnostic variants (quick leaves them out)
   --only a,b              only these parts: load, instructions, recorder, scrape, memory, collector,
                           transports (rpc over Redis, ws, BullMQ: needs Redis at 127.0.0.1:6379),
@@ -141,7 +141,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     warmup: number('--warmup', quick ? 0.25 : 3),
     connections: number('--connections', 10),
     variants: list('--variants'),
-    routes: list('--routes'),
+    // Quick only checks the harness: two routes (a GET and the POST with a body) keep it short.
+    routes: list('--routes') ?? (quick ? ['static', 'post'] : undefined),
     diagnostics: !quick && !argv.includes('--no-diagnostics'),
     parts: new Set((only ?? PARTS) as Part[]),
     memoryRequests: Math.round(
