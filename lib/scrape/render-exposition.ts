@@ -122,8 +122,8 @@ export async function renderExpositionChunks(
       : promClientFamilyOf(metric),
   );
 
-  // The metrics are read together, as `registry.metrics()` reads them: every `collect` runs
-  // (in registration order) before any value is read.
+  // The metrics are read together, as `registry.metrics()` reads them: in registration order,
+  // each one's values right after its own `collect`.
   const rendered = await Promise.all(
     metrics.map((metric, i) => {
       if (written(metric)) return undefined;
